@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"time"
 )
 
 // maxLineBytes bounds one --out json line; k6 lines are well under 1 KiB
@@ -105,12 +104,12 @@ func parseNDJSON(name string, r io.Reader) (*streamAgg, error) {
 					return nil, fail(0, "Point for %q: data.value is not a number", f.metric)
 				}
 				if !bytes.Equal(f.time, prevTime) {
-					t, terr := time.Parse(time.RFC3339Nano, string(f.time))
+					t, terr := parseTime(f.time)
 					if terr != nil {
 						return nil, fail(0, "Point for %q: data.time: %v", f.metric, terr)
 					}
 					prevTime = append(prevTime[:0], f.time...)
-					prevNano = t.UnixNano()
+					prevNano = t
 				}
 				agg.observeTime(prevNano)
 				if d.kind != kindOther {
