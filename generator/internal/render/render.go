@@ -1,0 +1,266 @@
+// Package render turns the loaded lab into the GitOps tree: one pure
+// function from the model to a tree.Tree of files. It writes nothing; the
+// tree package does.
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/labels"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
+)
+
+// Options tune a render.
+type Options struct{}
+
+// Lab renders the whole tree of a loaded lab.
+func Lab(src *load.Source, _ Options) (*tree.Tree, error) {
+	r := &renderer{src: src, lab: src.Lab, t: tree.New(), chartDirs: map[string]bool{}}
+	if err := r.run(); err != nil {
+		return nil, err
+	}
+	return r.t, nil
+}
+
+type renderer struct {
+	src       *load.Source
+	lab       *model.Lab
+	t         *tree.Tree
+	chartDirs map[string]bool
+}
+
+func (r *renderer) run() error {
+	exps := r.experiments()
+	for _, e := range exps {
+		if err := r.experiment(e); err != nil {
+			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Source, err)
+		}
+	}
+	byName := map[string]*model.Experiment{}
+	for _, e := range exps {
+		byName[e.Name] = e
+	}
+	for _, cn := range sortedKeys(r.lab.Clusters) {
+		if err := r.cluster(r.lab.Clusters[cn], byName); err != nil {
+			return fmt.Errorf("cluster %s: %w", cn, err)
+		}
+	}
+	return nil
+}
+
+// experiments lists every experiment sorted by phase number, then name.
+func (r *renderer) experiments() []*model.Experiment {
+	var out []*model.Experiment
+	for _, p := range r.lab.Phases {
+		for _, e := range p.Experiments {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		pi, pj := r.lab.Phases[out[i].Phase].Number, r.lab.Phases[out[j].Phase].Number
+		if pi != pj {
+			return pi < pj
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// experiment writes apps/<phase>/<experiment>/: its namespaces, one values
+// file per component and the kustomization ArgoCD syncs the namespaces from.
+func (r *renderer) experiment(e *model.Experiment) error {
+	dir := argocd.ExperimentDir(e)
+	var nsDocs [][]byte
+	for _, ns := range argocd.Namespaces(e) {
+		variant := ""
+		for vn := range e.Variants {
+			if e.VariantNamespace(vn) == ns {
+				variant = vn
+			}
+		}
+		l := argocd.CostLabels(r.lab, e, variant, "")
+		l[labels.ManagedBy] = "argocd"
+		l["pod-security.kubernetes.io/enforce"] = e.PodSecurity
+		l["pod-security.kubernetes.io/warn"] = "restricted"
+		obj := &corev1.Namespace{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: l},
+		}
+		b, err := Encode(obj)
+		if err != nil {
+			return err
+		}
+		nsDocs = append(nsDocs, b)
+	}
+	if err := r.t.Add(dir+"/namespaces.yaml", e.Source, bytes.Join(nsDocs, []byte("---\n"))); err != nil {
+		return err
+	}
+	kust := map[string]any{
+		"apiVersion": "kustomize.config.k8s.io/v1beta1",
+		"kind":       "Kustomization",
+		"resources":  []string{"namespaces.yaml"},
+	}
+	b, err := yaml.Marshal(kust)
+	if err != nil {
+		return err
+	}
+	if err := r.t.Add(dir+"/kustomization.yaml", e.Source, b); err != nil {
+		return err
+	}
+	for _, u := range argocd.Units(e) {
+		vals := u.Component.Values
+		if vals == nil {
+			vals = map[string]any{}
+		}
+		b, err := yaml.Marshal(vals)
+		if err != nil {
+			return fmt.Errorf("values of %s: %w", u.Component.Name, err)
+		}
+		if err := r.t.Add(argocd.ValuesFile(e, u.Variant, u.Component.Name), e.Source, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cluster writes clusters/<cluster>/: the root Application, the projects,
+// one ApplicationSet per switched-on experiment and OCI repositories.
+func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experiment) error {
+	dir := "clusters/" + cl.Name
+	const labSource = load.Package + "/lab.cue"
+	conducted := r.lab.Conduct[cl.Name]
+	byPhase := map[string][]*model.Experiment{}
+	ociRepos := map[string]bool{}
+	for _, en := range conducted {
+		e := byName[en]
+		byPhase[e.Phase] = append(byPhase[e.Phase], e)
+		as := argocd.ExperimentAppSet(r.lab, cl, e, r.isChart)
+		if err := r.add(dir+"/experiments/"+e.Name+".yaml", e.Source, as); err != nil {
+			return err
+		}
+		for _, u := range argocd.Units(e) {
+			if c := u.Component.Chart; c != nil && argocd.IsOCI(c.Repository) {
+				ociRepos[argocd.HelmRepoURL(c.Repository)] = true
+			}
+		}
+	}
+	if err := r.add(dir+"/root.yaml", labSource, argocd.RootApp(r.lab, cl)); err != nil {
+		return err
+	}
+	if err := r.add(dir+"/projects/"+argocd.RootProject+".yaml", labSource, argocd.RootProjectFor(r.lab, cl)); err != nil {
+		return err
+	}
+	for _, pn := range sortedKeys(byPhase) {
+		exps := byPhase[pn]
+		sort.Slice(exps, func(i, j int) bool { return exps[i].Name < exps[j].Name })
+		if err := r.add(dir+"/projects/"+pn+".yaml", exps[0].Source, argocd.Project(r.lab, cl, r.lab.Phases[pn], exps)); err != nil {
+			return err
+		}
+	}
+	for _, repo := range sortedKeys(ociRepos) {
+		name := "oci-" + dnsName(repo)
+		sec := &corev1.Secret{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: metav1.ObjectMeta{
+				Name:      name,
+				Namespace: r.lab.ArgoCDNamespace,
+				Labels: map[string]string{
+					"argocd.argoproj.io/secret-type": "repository",
+					labels.PartOf:                    r.lab.Name,
+				},
+				Annotations: map[string]string{labels.ArgoSyncWave: "-1"},
+			},
+			// A public OCI Helm registry: no credentials, only its address.
+			StringData: map[string]string{"type": "helm", "name": name, "url": repo, "enableOCI": "true"},
+		}
+		if err := r.add(dir+"/repositories/"+name+".yaml", load.Package+"/conduct.cue", sec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *renderer) add(path, source string, obj any) error {
+	b, err := Encode(obj)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return r.t.Add(path, source, b)
+}
+
+// isChart tells whether a local component path holds a Helm chart.
+func (r *renderer) isChart(p string) bool {
+	if v, ok := r.chartDirs[p]; ok {
+		return v
+	}
+	_, err := os.Stat(filepath.Join(r.src.Root, filepath.FromSlash(p), "Chart.yaml"))
+	r.chartDirs[p] = err == nil
+	return err == nil
+}
+
+// Encode writes an object as YAML with sorted keys, leaving out the empty
+// spec and status that typed Kubernetes objects carry.
+func Encode(obj any) ([]byte, error) {
+	j, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	if s, ok := m["spec"].(map[string]any); ok && len(s) == 0 {
+		delete(m, "spec")
+	}
+	return yaml.Marshal(m)
+}
+
+func dnsName(s string) string {
+	b := []byte(s)
+	out := make([]byte, 0, len(b))
+	dash := false
+	for _, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			out = append(out, c)
+			dash = false
+		case c >= 'A' && c <= 'Z':
+			out = append(out, c+'a'-'A')
+			dash = false
+		default:
+			if !dash && len(out) > 0 {
+				out = append(out, '-')
+				dash = true
+			}
+		}
+	}
+	for len(out) > 0 && out[len(out)-1] == '-' {
+		out = out[:len(out)-1]
+	}
+	if len(out) > 50 {
+		out = out[:50]
+	}
+	return string(out)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
