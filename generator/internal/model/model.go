@@ -146,17 +146,6 @@ type Appendix struct {
 	Summary  string `json:"summary,omitempty"`
 }
 
-// Benchmark mirrors #Benchmark.
-type Benchmark struct {
-	Description string `json:"description,omitempty"`
-}
-
-// Policy mirrors #Policy.
-type Policy struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-}
-
 // Namespace is where a component of the experiment (in variant, or shared
 // when variant is "") is deployed: its own override, else the variant's
 // namespace, else the experiment's.
