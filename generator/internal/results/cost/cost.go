@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 )
+
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // HoursPerMonth is the month length used for monthly figures; OpenCost and
 // the cloud price sheets use 730 h (8760 h / 12).
@@ -70,7 +73,7 @@ func (m Model) Validate() error {
 	for _, k := range sortedKeys(m.NodeHour) {
 		check("nodeHour["+k+"]", m.NodeHour[k])
 	}
-	if len(m.Currency) != 3 {
+	if !currencyPattern.MatchString(m.Currency) {
 		errs = append(errs, fmt.Errorf("cost model: currency must be a 3-letter ISO 4217 code, got %q", m.Currency))
 	}
 	return errors.Join(errs...)

@@ -64,7 +64,7 @@ func TestParseRealHandleSummary(t *testing.T) {
 	eqPtr(t, "p90", r.LatencyMs.P90, fp(262.7999))
 	eqPtr(t, "p95", r.LatencyMs.P95, fp(265.1961))
 	eqPtr(t, "p99", r.LatencyMs.P99, nil) // not in summaryTrendStats: never invented
-	want := []results.Threshold{{"http_req_duration", "p(95)<500", true}, {"http_req_failed", "rate<0.01", true}}
+	want := []results.Threshold{{Metric: "http_req_duration", Expression: "p(95)<500", OK: true}, {Metric: "http_req_failed", Expression: "rate<0.01", OK: true}}
 	if !equalThresholds(r.Thresholds, want) {
 		t.Errorf("thresholds %+v", r.Thresholds)
 	}
@@ -118,9 +118,9 @@ func TestParseSummaryFull(t *testing.T) {
 		t.Errorf("checks %+v dropped %d vus %d", r.Checks, r.DroppedIterations, *r.VUsMax)
 	}
 	want := []results.Threshold{
-		{"http_req_duration", "p(95)<100", true},
-		{"http_req_duration", "p(99)<50", false},
-		{"http_req_duration{expected_response:true}", "max<1000", true},
+		{Metric: "http_req_duration", Expression: "p(95)<100", OK: true},
+		{Metric: "http_req_duration", Expression: "p(99)<50", OK: false},
+		{Metric: "http_req_duration{expected_response:true}", Expression: "max<1000", OK: true},
 	}
 	if !equalThresholds(r.Thresholds, want) {
 		t.Errorf("thresholds %+v", r.Thresholds)

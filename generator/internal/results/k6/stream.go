@@ -113,11 +113,10 @@ func (a *streamAgg) add(k metricKind, v float64) error {
 	case kindSent:
 		a.sent += v
 	case kindDuration:
-		us := int64(math.Round(v * 1000))
-		if us > histHighest {
+		if v*1000 > histHighest {
 			return fmt.Errorf("http_req_duration %v ms is beyond the 24 h the histogram tracks", v)
 		}
-		if err := a.hist.RecordValue(us); err != nil {
+		if err := a.hist.RecordValue(int64(math.Round(v * 1000))); err != nil {
 			return fmt.Errorf("record http_req_duration %v: %w", v, err)
 		}
 		a.durN++

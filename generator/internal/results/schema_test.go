@@ -1,0 +1,170 @@
+package results_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/k6"
+)
+
+const schemaPath = "../../../schema/result.schema.json"
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	f, err := os.Open(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource("result.schema.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("result.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func validateJSON(t *testing.T, s *jsonschema.Schema, name string, data []byte) error {
+	t.Helper()
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return s.Validate(inst)
+}
+
+// fullResult has every optional section filled, as later collection
+// steps will.
+func fullResult(t *testing.T) *results.Result {
+	t.Helper()
+	r, err := k6.ParseFiles([]string{"k6/testdata/summary-full.json"}, k6.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Experiment, r.Variant, r.RunID = "gateway", "envoy-v1", "run-001"
+	r.DroppedIterations = 0
+	f := func(v float64) *float64 { return &v }
+	r.Resources = &results.Resources{Containers: []results.ContainerUsage{
+		{Name: "demo/api-0/api", CPUCoreSeconds: f(27.5), MemoryPeakBytes: f(300 << 20), CPURequestCores: f(0.5), MemoryRequestBytes: f(256 << 20)},
+		{Name: "demo/db-0/postgres", CPUCoreSeconds: f(3), MemoryPeakBytes: f(1 << 30), CPURequestCores: nil, MemoryRequestBytes: f(512 << 20)},
+	}}
+	if err := r.PriceWorkloads(cost.Default()); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Every result the parsers produce, and a fully populated one, must
+// validate against schema/result.schema.json: the Go type and the schema
+// cannot drift apart.
+func TestResultsValidateAgainstSchema(t *testing.T) {
+	s := compileSchema(t)
+	inputs, _ := filepath.Glob("k6/testdata/*")
+	n := 0
+	for _, in := range inputs {
+		if strings.HasSuffix(in, ".md") {
+			continue
+		}
+		r, err := k6.ParseFiles([]string{in}, k6.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		b, err := results.MarshalIndent(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateJSON(t, s, in, b); err != nil {
+			t.Errorf("%s: %v", in, err)
+		}
+		n++
+	}
+	if n < 6 {
+		t.Fatalf("only %d inputs validated", n)
+	}
+	b, err := results.MarshalIndent(fullResult(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validateJSON(t, s, "full", b); err != nil {
+		t.Errorf("full result: %v\n%s", err, b)
+	}
+}
+
+// The reverse direction: every property the schema names is produced by
+// the full result, so the schema documents no field the code lacks.
+func TestSchemaPropertiesAreProduced(t *testing.T) {
+	raw, err := os.ReadFile(schemaPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := results.MarshalIndent(fullResult(t))
+	var inst map[string]any
+	json.Unmarshal(b, &inst)
+	var missing []string
+	var walk func(path string, sch map[string]any, v any)
+	walk = func(path string, sch map[string]any, v any) {
+		if items, ok := sch["items"].(map[string]any); ok {
+			if arr, ok := v.([]any); ok && len(arr) > 0 {
+				walk(path+"[]", items, arr[0])
+			}
+		}
+		props, _ := sch["properties"].(map[string]any)
+		obj, _ := v.(map[string]any)
+		for name, p := range props {
+			val, ok := obj[name]
+			if !ok {
+				missing = append(missing, path+"."+name)
+				continue
+			}
+			walk(path+"."+name, p.(map[string]any), val)
+		}
+	}
+	walk("", schema, inst)
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("schema properties not produced by Result: %v", missing)
+	}
+}
+
+// Hostile documents must fail the schema too.
+func TestSchemaRejects(t *testing.T) {
+	s := compileSchema(t)
+	good, _ := results.MarshalIndent(fullResult(t))
+	for _, c := range []struct{ name, from, to string }{
+		{"unknown field", `"requests":`, `"bogus": 1, "requests":`},
+		{"negative requests", `"requests": 3000`, `"requests": -1`},
+		{"error rate above 1", `"error_rate": 0.0033333333333333335`, `"error_rate": 1.5`},
+		{"wrong version", `"schema_version": 1`, `"schema_version": 2`},
+		{"bad format", `"source_format": "summary"`, `"source_format": "xml"`},
+		{"bad name", `"experiment": "gateway"`, `"experiment": "../etc"`},
+	} {
+		bad := strings.Replace(string(good), c.from, c.to, 1)
+		if bad == string(good) {
+			t.Fatalf("%s: %q not found in\n%s", c.name, c.from, good)
+		}
+		if err := validateJSON(t, s, c.name, []byte(bad)); err == nil {
+			t.Errorf("%s: schema accepted it", c.name)
+		}
+	}
+}
