@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Builds the pinned tools that the real-component tests need (etcd, kube-apiserver, the Kyverno
+# CLI, the Helm CLI, Gitea) from the wrapper Go modules under hack/tools/<name>/, whose committed
+# go.mod/go.sum fix every dependency version.
+#
+#   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
+#   scripts/tools.sh all            the same for every tool in hack/tools/tools.tsv
+#   scripts/tools.sh --print NAME.. print the paths without building
+#   scripts/tools.sh --list         print the tool table
+#
+# Binaries land in ${LAB_CACHE:-$HOME/.cache/illm-lab}/tools/<name>-<version>/<binary>. A binary
+# that is already there is reused. Builds run one at a time (flock), so concurrent callers wait
+# for each other instead of building the same thing twice on a small machine.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TABLE=$ROOT/hack/tools/tools.tsv
+CACHE=${LAB_CACHE:-$HOME/.cache/illm-lab}
+TOOLS_DIR=$CACHE/tools
+
+die() { echo "tools.sh: $*" >&2; exit 1; }
+log() { echo "tools.sh: $*" >&2; }
+
+declare -A VERSION BINARY MODULE
+NAMES=()
+while IFS=$'\t' read -r name version binary module; do
+	[[ -z $name || $name == \#* ]] && continue
+	VERSION[$name]=$version BINARY[$name]=$binary MODULE[$name]=$module
+	NAMES+=("$name")
+done <"$TABLE"
+
+tool_path() { echo "$TOOLS_DIR/$1-${VERSION[$1]}/${BINARY[$1]}"; }
+
+# go_build NAME PACKAGE LDFLAGS [extra go build args...]: builds PACKAGE inside the wrapper
+# module and moves the result into place only when the build succeeded.
+go_build() {
+	local name=$1 pkg=$2 ldflags=$3
+	shift 3
+	local dir=$ROOT/hack/tools/$name out
+	out=$(tool_path "$name")
+	mkdir -p "$(dirname "$out")"
+	(cd "$dir" && go build -mod=readonly -trimpath -ldflags "$ldflags" "$@" -o "$out.tmp.$$" "$pkg") ||
+		{ rm -f "$out.tmp.$$"; die "building $name ${VERSION[$name]} ($pkg in hack/tools/$name) failed"; }
+	mv -f "$out.tmp.$$" "$out"
+}
+
+build() {
+	local name=$1 v=${VERSION[$1]} ld
+	case $name in
+	etcd)
+		CGO_ENABLED=0 go_build etcd go.etcd.io/etcd/server/v3 "-s -w"
+		;;
+	kube-apiserver)
+		# Without the version variables the server reports v0.0.0 and clients refuse it.
+		local minor=${v#v1.}
+		minor=${minor%%.*}
+		ld="-s -w"
+		for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+			ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+		done
+		CGO_ENABLED=0 go_build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$ld"
+		;;
+	kubectl-kyverno)
+		CGO_ENABLED=0 go_build kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
+			"-s -w -X github.com/kyverno/kyverno/pkg/version.BuildVersion=$v"
+		;;
+	helm)
+		# Helm's Makefile derives the default Kubernetes version from its client-go (v0.37 -> 1.37).
+		local cg
+		cg=$(cd "$ROOT/hack/tools/helm" && go list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
+		cg=${cg#v0.}
+		ld="-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+		for p in pkg/lint/rules pkg/chartutil; do
+			ld+=" -X helm.sh/helm/v3/$p.k8sVersionMajor=1 -X helm.sh/helm/v3/$p.k8sVersionMinor=${cg%%.*}"
+		done
+		CGO_ENABLED=0 go_build helm helm.sh/helm/v3/cmd/helm "$ld"
+		;;
+	gitea)
+		command -v gcc >/dev/null || die "gitea needs a C compiler for SQLite (apt-get install -y gcc)"
+		local tags="sqlite sqlite_unlock_notify"
+		CGO_ENABLED=1 GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}code.gitea.io/sdk \
+			go_build gitea gitea.dev "-s -w -X main.Version=${v#v} -X 'main.Tags=$tags'" -tags "$tags"
+		# Gitea reads templates and locales from STATIC_ROOT_PATH at run time; keep a copy next
+		# to the binary so it does not depend on the module cache staying put.
+		local src out
+		src=$(cd "$ROOT/hack/tools/gitea" && GONOSUMDB=code.gitea.io/sdk go list -mod=readonly -m -f '{{.Dir}}' gitea.dev)
+		out=$(dirname "$(tool_path gitea)")
+		rm -rf "$out/static.tmp"
+		mkdir -p "$out/static.tmp"
+		cp -R "$src/templates" "$src/options" "$src/public" "$out/static.tmp/"
+		chmod -R u+w "$out/static.tmp"
+		rm -rf "$out/static"
+		mv "$out/static.tmp" "$out/static"
+		;;
+	*) die "no build rule for $name" ;;
+	esac
+}
+
+check_pin() {
+	# The wrapper module's go.mod must require exactly the version the table promises.
+	local name=$1 mod=$ROOT/hack/tools/$1/go.mod
+	[[ -f $mod ]] || die "missing wrapper module $mod"
+	grep -Eq "^(require)?[[:space:]]*${MODULE[$name]//./\\.}[[:space:]]+${VERSION[$name]//./\\.}([[:space:]]|$)" "$mod" ||
+		die "$mod does not require ${MODULE[$name]} ${VERSION[$name]} (hack/tools/tools.tsv)"
+}
+
+ensure() {
+	local name=$1 out
+	out=$(tool_path "$name")
+	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+		echo "$out"
+		return
+	fi
+	check_pin "$name"
+	command -v go >/dev/null || die "go is not on PATH"
+	command -v flock >/dev/null || die "flock is not on PATH (util-linux)"
+	mkdir -p "$TOOLS_DIR"
+	local fd
+	exec {fd}>"$TOOLS_DIR/.build.lock"
+	flock "$fd"
+	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+		exec {fd}>&-
+		echo "$out"
+		return
+	fi
+	log "building $name ${VERSION[$name]} (hack/tools/$name) ..."
+	local start=$SECONDS
+	build "$name"
+	exec {fd}>&-
+	log "built $name ${VERSION[$name]} in $((SECONDS - start))s: $out ($(du -h "$out" | cut -f1))"
+	echo "$out"
+}
+
+print_only=0
+case ${1:-} in
+--print) print_only=1; shift ;;
+--list)
+	for n in "${NAMES[@]}"; do printf '%s\t%s\t%s\n' "$n" "${VERSION[$n]}" "$(tool_path "$n")"; done
+	exit 0
+	;;
+-h | --help | "")
+	sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	[[ -n ${1:-} ]] && exit 0
+	die "name at least one tool: ${NAMES[*]} (or all)"
+	;;
+esac
+
+want=()
+for a in "$@"; do
+	if [[ $a == all ]]; then
+		want+=("${NAMES[@]}")
+	elif [[ -n ${VERSION[$a]:-} ]]; then
+		want+=("$a")
+	else
+		die "unknown tool '$a'; known: ${NAMES[*]} all"
+	fi
+done
+
+for n in "${want[@]}"; do
+	if ((print_only)); then tool_path "$n"; else ensure "$n"; fi
+done
