@@ -202,24 +202,28 @@ func (s *Source) fromCUE(err error) Errors {
 	root := s.Root
 	var out Errors
 	seen := map[string]bool{}
+	refs := schemaRefs{}
 	for _, e := range cueerrors.Errors(err) {
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "errors in empty disjunction") {
+			continue // a summary of errors CUE also reports one by one
+		}
 		path := strings.Join(e.Path(), ".")
-		positions := cueerrors.Positions(e)
 		var chosen, schemaPos token.Pos
-		for _, p := range positions {
-			if !p.IsValid() {
-				continue
-			}
-			if isSchema(root, p.Filename()) {
+		for _, p := range cueerrors.Positions(e) {
+			switch {
+			case !p.IsValid():
+			case isSchema(root, p.Filename()):
 				if !schemaPos.IsValid() {
 					schemaPos = p
 				}
-				continue
+			case refs.is(p):
+				// "lab: schema.#Lab & {": where the schema is applied,
+				// not where the value was written.
+			case !chosen.IsValid():
+				chosen = p
 			}
-			chosen = p
-			break
 		}
 		if !chosen.IsValid() && s.Value.Exists() && len(e.Path()) > 1 && e.Path()[0] == "lab" {
 			// A value the schema derived (a name from its map key, a
@@ -251,6 +255,27 @@ func (s *Source) fromCUE(err error) Errors {
 	}
 	out.sort()
 	return out
+}
+
+// schemaRefs recognises positions that point at a reference to the schema
+// package (schema.#Lab) in the user's files.
+type schemaRefs map[string][]string
+
+func (r schemaRefs) is(p token.Pos) bool {
+	lines, ok := r[p.Filename()]
+	if !ok {
+		b, _ := os.ReadFile(p.Filename())
+		lines = strings.Split(string(b), "\n")
+		r[p.Filename()] = lines
+	}
+	if p.Line() < 1 || p.Line() > len(lines) {
+		return false
+	}
+	line := lines[p.Line()-1]
+	if p.Column() < 1 || p.Column() > len(line) {
+		return false
+	}
+	return strings.HasPrefix(line[p.Column()-1:], "schema.#")
 }
 
 func relTo(root, file string) string {
