@@ -58,6 +58,15 @@ func ParseFiles(paths []string, opt Options) (*results.Result, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no input files")
 	}
+	seen := map[string]bool{}
+	for _, p := range paths {
+		// The same output twice would double every counter.
+		if c := filepath.Clean(p); seen[c] {
+			return nil, fmt.Errorf("%s given twice: each file is one load generator's output", p)
+		} else {
+			seen[c] = true
+		}
+	}
 	parts := make([]*part, 0, len(paths))
 	for _, p := range paths {
 		f, err := os.Open(p)

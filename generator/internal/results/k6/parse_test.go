@@ -408,6 +408,9 @@ func TestMergeSummaries(t *testing.T) {
 	}
 	eqPtr(t, "avg", r.LatencyMs.Avg, fp((260.90964999999994*20+12.5*3000)/3020))
 	eqPtr(t, "error_rate", r.ErrorRate, fp(10.0/3020))
+	if _, err := ParseFiles([]string{"testdata/out.csv", "./testdata/out.csv"}, Options{}); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("same file twice: %v", err)
+	}
 	if _, err := ParseFiles([]string{"testdata/handlesummary-data.json", "testdata/out.csv"}, Options{}); err == nil || !strings.Contains(err.Error(), "share a format") {
 		t.Errorf("mixed formats: %v", err)
 	}
