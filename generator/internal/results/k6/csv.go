@@ -44,14 +44,14 @@ func parseCSV(name string, r io.Reader) (*streamAgg, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return nil, fmt.Errorf("%s: line %d, column %d: %v (truncated or corrupt file?)", name, pe.Line, pe.Column, pe.Err)
 			}
-			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
+			return nil, fmt.Errorf("%s: after line %d: %w", name, rows+1, err)
 		}
+		line, _ := cr.FieldPos(0)
 		rows++
 		ts := rec[cTime]
 		if ts != prevTS {

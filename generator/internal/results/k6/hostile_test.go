@@ -61,6 +61,7 @@ func TestHostileInput(t *testing.T) {
 		{"csv negative counter", "nc.csv", "metric_name,timestamp,metric_value\nhttp_reqs,1700000000,-1\n", "", []string{"nc.csv", "line 2", "negative"}},
 		{"csv NaN", "nan.csv", "metric_name,timestamp,metric_value\nhttp_req_duration,1700000000,NaN\n", "", []string{"nan.csv", "line 2", "not finite"}},
 		{"csv truncated row", "tr.csv", "metric_name,timestamp,metric_value\nhttp_reqs,1700000000,1\nhttp_reqs,17000", "", []string{"tr.csv", "line 3", "wrong number of fields"}},
+		{"csv unterminated quote", "uq.csv", "metric_name,timestamp,metric_value\nhttp_reqs,1700000000,1\nhttp_reqs,\"17000", "", []string{"uq.csv", "line 3", "extraneous or missing \" in quoted-field"}},
 		{"csv bad timestamp", "bts.csv", "metric_name,timestamp,metric_value\nhttp_reqs,yesterday,1\n", "csv", []string{"bts.csv", "line 2", "timestamp"}},
 		{"csv only header", "oh.csv", "metric_name,timestamp,metric_value\n", "", []string{"oh.csv", "no samples"}},
 		{"log without end", "p.log", "x\nK6_SUMMARY_BEGIN\n" + s, "", []string{"p.log", "truncated log", "no K6_SUMMARY_END"}},
