@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test of the lab: formatting and vet, the unit and CLI tests,
+# and the integration tests against real components (kube-apiserver + etcd,
+# the Kyverno CLI, the Helm CLI, Gitea, PostgreSQL, Prometheus), which this
+# script builds or installs first, from pinned versions, into a cache.
+#
+#   bash scripts/test.sh            everything (what CI runs)
+#   bash scripts/test.sh -short     unit and CLI tests only: no tools needed
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+short=false
+[[ ${1:-} == -short ]] && short=true
+
+echo "== gofmt, go vet"
+unformatted=$(gofmt -l generator apps/runtimes/go 2>/dev/null || true)
+if [[ -n $unformatted ]]; then
+	echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+if $short; then
+	echo "== go test -short (no real components)"
+	go test -short ./...
+	exit 0
+fi
+
+echo "== real components (built once, then cached)"
+bash scripts/tools.sh all >/dev/null
+[[ -f scripts/services.sh ]] && bash scripts/services.sh install
+export LAB_REQUIRE_TOOLS=1
+
+echo "== go test"
+go test -count=1 -timeout 20m ./...
