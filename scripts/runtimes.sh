@@ -25,6 +25,16 @@ log() { printf 'runtimes.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
 
+# ensure_npm installs Debian's npm when missing: it only fetches the pinned
+# platform packages, the runtimes run on the pinned Node and Bun.
+ensure_npm() {
+  command -v npm >/dev/null 2>&1 && return
+  [ "$(id -u)" -eq 0 ] || die "npm is required (Debian package npm)"
+  log "installing npm from apt"
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >&2
+}
+
 arch() {
   case "$(uname -m)" in
     x86_64) echo x64 ;;
@@ -39,7 +49,7 @@ npm_tool() {
   local dir="$1" pkg="$2" bin="$3"
   local prefix="${TOOLS}/${dir}"
   if [ ! -x "${prefix}/node_modules/${pkg%@*}/${bin}" ]; then
-    need npm "Debian package npm"
+    ensure_npm
     log "installing ${pkg}"
     rm -rf "${prefix}.tmp"
     mkdir -p "${prefix}.tmp"
@@ -95,7 +105,7 @@ build_node() {
   local node dir
   node="$(node_bin)"
   dir="$(stage node package.json package-lock.json src)"
-  need npm "Debian package npm"
+  ensure_npm
   (cd "${dir}/app" && PATH="$(dirname "$node"):$PATH" npm ci --omit=dev --no-audit --no-fund --ignore-scripts >&2)
   write_run "$dir" "$node" "${dir}/app/src/server.js"
 }
