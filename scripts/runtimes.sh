@@ -6,6 +6,7 @@
 #
 #   scripts/runtimes.sh build [RUNTIME...]   default: every runtime buildable here
 #   scripts/runtimes.sh list                 name, buildable here, start command
+#   scripts/runtimes.sh check-rust-core      offline unit tests of the Rust runtime's pure module
 #
 # Toolchains are pinned: Go is the one on PATH (the module's toolchain line
 # pins it); Node and Bun come from their npm platform packages at exact
@@ -138,6 +139,52 @@ build_dotnet() {
   write_run "$dir" dotnet "${dir}/app/RuntimeDotnet.dll"
 }
 
+# check_rust_core runs the Rust runtime's unit tests of its pure module
+# (src/api.rs: /json bytes, parameter syntax, primes) offline against
+# Debian's packaged serde, serde_json and form_urlencoded crates: the rest of
+# the Rust runtime (Axum, deadpool) needs crates.io.
+check_rust_core() {
+  need cargo "Rust toolchain"
+  local pkgs=(librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-form-urlencoded-dev) p missing=()
+  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || die "install ${missing[*]} (Debian) for the offline Rust check"
+    log "installing ${missing[*]} from apt"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  fi
+  local dir="${CACHE}/rust-core"
+  rm -rf "$dir"
+  mkdir -p "${dir}/src" "${dir}/.cargo"
+  cat >"${dir}/Cargo.toml" <<TOML
+[package]
+name = "runtime-rust-core"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[lib]
+path = "src/lib.rs"
+
+[dependencies]
+serde = { version = "1", features = ["derive"] }
+serde_json = "1"
+form_urlencoded = "1"
+TOML
+  cat >"${dir}/.cargo/config.toml" <<TOML
+[source.crates-io]
+replace-with = "debian"
+
+[source.debian]
+directory = "/usr/share/cargo/registry"
+
+[net]
+offline = true
+TOML
+  printf '#[path = "%s"]\npub mod api;\n' "${SRC}/rust/src/api.rs" >"${dir}/src/lib.rs"
+  (cd "$dir" && CARGO_TARGET_DIR="${CACHE}/cargo-target/runtime-rust-core" cargo test --offline --quiet >&2)
+}
+
 buildable_here() {
   # Mirrors "buildableHere" in apps/runtimes/runtimes.json.
   echo go node bun
@@ -170,5 +217,6 @@ cmd_list() {
 case "${1:-}" in
   build) shift; cmd_build "$@" ;;
   list) cmd_list ;;
-  *) echo "usage: $0 build [go|rust|dotnet|node|bun]... | list" >&2; exit 2 ;;
+  check-rust-core) check_rust_core ;;
+  *) echo "usage: $0 build [go|rust|dotnet|node|bun]... | list | check-rust-core" >&2; exit 2 ;;
 esac

@@ -211,3 +211,23 @@ func TestContract(t *testing.T) {
 	}
 	t.Logf("runtimes checked: %s", strings.Join(ran, ", "))
 }
+
+// TestRustCore runs the Rust runtime's unit tests of its pure module (the
+// /json bytes against document.json, parameter syntax, primes) offline with
+// Debian's crates: the part of the Rust runtime this machine can check.
+func TestRustCore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles Rust; not in -short")
+	}
+	root := repoRoot(t)
+	if _, err := exec.LookPath("cargo"); err != nil {
+		missing(t, "cargo not found: the offline Rust check (scripts/runtimes.sh check-rust-core) needs a Rust toolchain")
+	}
+	readSources(t, filepath.Join(root, "apps/runtimes/rust"))
+	readSources(t, filepath.Join(root, "apps/runtimes/contract"))
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "runtimes.sh"), "check-rust-core")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/runtimes.sh check-rust-core: %v\n%s", err, out)
+	}
+}
