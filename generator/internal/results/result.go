@@ -59,6 +59,10 @@ type Result struct {
 	// Resources and Cost are filled by later collection steps.
 	Resources *Resources     `json:"resources,omitempty"`
 	Cost      *cost.Estimate `json:"cost,omitempty"`
+	// Metrics are the experiment's declared PromQL metrics, by name.
+	Metrics map[string]MetricValue `json:"metrics,omitempty"`
+	// Run is the run's provenance (cluster, images, commit).
+	Run *RunInfo `json:"run,omitempty"`
 
 	// Notes explain figures that are null or derived, e.g. percentiles
 	// that cannot be merged from several summaries.
@@ -133,6 +137,9 @@ func (r *Result) Normalize() {
 		if r.Resources.Containers == nil {
 			r.Resources.Containers = []ContainerUsage{}
 		}
+	}
+	if r.Run != nil {
+		r.Run.normalize()
 	}
 }
 

@@ -68,6 +68,16 @@ func fullResult(t *testing.T) *results.Result {
 	if err := r.PriceWorkloads(cost.Default()); err != nil {
 		t.Fatal(err)
 	}
+	r.Metrics = map[string]results.MetricValue{
+		"cpu_cores": {Value: 0.75, Unit: "cores", Aggregation: "avg", Query: `sum(rate(container_cpu_usage_seconds_total{namespace="demo"}[60s]))`},
+	}
+	r.Run = &results.RunInfo{
+		Namespace: "demo", WindowStart: "2026-01-02T03:04:05Z", WindowEnd: "2026-01-02T03:05:05Z",
+		GitCommit: "0123456789abcdef0123456789abcdef01234567", K6Version: "v1.8.1",
+		Charts: []results.ChartRef{{Component: "api", Repository: "https://charts.example.org", Chart: "api", Version: "1.2.3"}},
+		Images: []results.ImageRef{{Container: "demo/api-0/api", Image: "example/api:1.0", ImageID: "docker.io/example/api@sha256:" + strings.Repeat("a", 64)}},
+		Nodes:  []results.NodeRef{{Name: "node-1", InstanceType: "m6i.large"}},
+	}
 	return r
 }
 

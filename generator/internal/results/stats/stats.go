@@ -104,13 +104,19 @@ func warnings(into *[]string, errs []error) {
 
 // Compare builds the comparison of base against current runs.
 func Compare(base, cur []*results.Result) (*Comparison, error) {
+	return CompareWith(base, cur, Metrics)
+}
+
+// CompareWith compares the given metrics, in that order (e.g. Metrics plus
+// an experiment's declared Prometheus metrics).
+func CompareWith(base, cur []*results.Result, metrics []Metric) (*Comparison, error) {
 	if len(base) == 0 || len(cur) == 0 {
 		return nil, fmt.Errorf("compare needs at least one run per side (got %d base, %d current)", len(base), len(cur))
 	}
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = Alpha
 	c := &Comparison{NBase: len(base), NCur: len(cur)}
-	for _, m := range Metrics {
+	for _, m := range metrics {
 		row := Row{Metric: m.Name, Unit: m.Unit, Warnings: []string{}}
 		bv, cv := sample(base, m), sample(cur, m)
 		if len(bv) == 0 && len(cv) == 0 {
