@@ -155,9 +155,9 @@ function main(): void {
   const server = Bun.serve({
     hostname: cfg.host,
     port: cfg.port,
-    // The echo limit is enforced in the handler (413 with the contract body);
-    // this only caps what Bun buffers before the handler sees the request.
-    maxRequestBodySize: 1 << 20,
+    // No maxRequestBodySize: Bun would answer an oversized body itself, with
+    // its own body; the handler refuses it by Content-Length or while reading
+    // (413 with the contract's body) and never buffers more than the limit.
     fetch: createHandler(sql),
     error(err) {
       log("error", "unhandled", { err: String(err) });

@@ -79,7 +79,7 @@ function createHandler(pool) {
     const declared = Number(req.headers['content-length']);
     if (declared > ECHO_MAX_BYTES) {
       // Don't read a body we will refuse; close so the connection isn't reused mid-body.
-      res.shouldKeepAlive = false;
+      res.setHeader('Connection', 'close');
       return send(res, 413, errors.bodyTooLarge);
     }
     const chunks = [];
@@ -90,7 +90,7 @@ function createHandler(pool) {
       size += chunk.length;
       if (size > ECHO_MAX_BYTES) {
         done = true;
-        res.shouldKeepAlive = false;
+        res.setHeader('Connection', 'close');
         send(res, 413, errors.bodyTooLarge);
         req.resume();
         return;
