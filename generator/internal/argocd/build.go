@@ -169,6 +169,11 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 		}
 		elements = append(elements, el)
 	}
+	if e.Benchmark != nil {
+		el, w := benchmarkElement(lab, e, waves)
+		elements = append(elements, el)
+		waves[w] = true
+	}
 
 	tmplLabels := map[string]string{
 		labels.Phase:      e.Phase,

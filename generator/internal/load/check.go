@@ -88,6 +88,9 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 	if _, ok := e.Components["namespaces"]; ok {
 		add(p("components", "namespaces"), "component name %q is reserved for the experiment's namespaces", "namespaces")
 	}
+	if _, ok := e.Components["benchmark"]; ok && e.Benchmark != nil {
+		add(p("components", "benchmark"), "component name %q is reserved for the experiment's benchmark Application", "benchmark")
+	}
 	if _, ok := e.Variants["shared"]; ok {
 		add(p("variants", "shared"), "variant name %q is reserved for components every variant shares", "shared")
 	}

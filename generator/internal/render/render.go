@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
@@ -47,6 +48,9 @@ func (r *renderer) run() error {
 		if err := r.experiment(e); err != nil {
 			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Source, err)
 		}
+	}
+	if err := k6.Render(r.src, exps, r.t); err != nil {
+		return err
 	}
 	byName := map[string]*model.Experiment{}
 	for _, e := range exps {
