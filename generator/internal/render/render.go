@@ -7,13 +7,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
+	yamlv2 "go.yaml.in/yaml/v2"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
@@ -114,9 +115,9 @@ func (r *renderer) experiment(e *model.Experiment) error {
 	kust := map[string]any{
 		"apiVersion": "kustomize.config.k8s.io/v1beta1",
 		"kind":       "Kustomization",
-		"resources":  []string{"namespaces.yaml"},
+		"resources":  []any{"namespaces.yaml"},
 	}
-	b, err := yaml.Marshal(kust)
+	b, err := EncodeValue(kust)
 	if err != nil {
 		return err
 	}
@@ -128,7 +129,7 @@ func (r *renderer) experiment(e *model.Experiment) error {
 		if vals == nil {
 			vals = map[string]any{}
 		}
-		b, err := yaml.Marshal(vals)
+		b, err := EncodeValue(vals)
 		if err != nil {
 			return fmt.Errorf("values of %s: %w", u.Component.Name, err)
 		}
@@ -215,21 +216,74 @@ func (r *renderer) isChart(p string) bool {
 }
 
 // Encode writes an object as YAML with sorted keys, leaving out the empty
-// spec and status that typed Kubernetes objects carry.
+// spec and status that typed Kubernetes objects carry. It goes through
+// JSON once (so json tags and omitempty apply) and encodes the result
+// directly, keeping integers integers.
 func Encode(obj any) ([]byte, error) {
 	j, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
 	}
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.UseNumber()
 	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
+	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
 	delete(m, "status")
 	if s, ok := m["spec"].(map[string]any); ok && len(s) == 0 {
 		delete(m, "spec")
 	}
-	return yaml.Marshal(m)
+	return EncodeValue(m)
+}
+
+// EncodeValue writes free-form data (Helm values, decoded JSON) as YAML
+// with sorted keys.
+func EncodeValue(v any) ([]byte, error) {
+	n, err := normalize(v)
+	if err != nil {
+		return nil, err
+	}
+	return yamlv2.Marshal(n)
+}
+
+// normalize turns JSON numbers into int64 or float64 (so 1000000 stays
+// 1000000, not 1e+06) and checks the value holds only JSON types.
+func normalize(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			x[k] = n
+		}
+		return x, nil
+	case []any:
+		for i, e := range x {
+			n, err := normalize(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			x[i] = n
+		}
+		return x, nil
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i, nil
+		}
+		return x.Float64()
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x), nil
+		}
+		return x, nil
+	case string, bool, nil, int, int64:
+		return x, nil
+	default:
+		return nil, fmt.Errorf("unexpected %T in a value", v)
+	}
 }
 
 func dnsName(s string) string {
