@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"sort"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	yamlv2 "go.yaml.in/yaml/v2"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
