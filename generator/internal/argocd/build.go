@@ -1,6 +1,7 @@
 package argocd
 
 import (
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,12 +168,24 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 			el["version"] = lab.Revision
 			el["path"] = c.Path
 		}
+		if len(c.IgnoreDifferences) > 0 {
+			el["ignoreDifferences"] = ignoreDifferencesJSON(c.IgnoreDifferences)
+		}
 		elements = append(elements, el)
 	}
 	if e.Benchmark != nil {
 		el, w := benchmarkElement(lab, e, waves)
 		elements = append(elements, el)
 		waves[w] = true
+	}
+
+	// missingkey=error: every element carries every key the templates use.
+	for _, el := range elements {
+		for _, k := range elementKeys {
+			if _, ok := el[k]; !ok {
+				el[k] = ""
+			}
+		}
 	}
 
 	tmplLabels := map[string]string{
@@ -224,6 +237,24 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 	return as
 }
 
+// elementKeys are the keys the template and templatePatch read.
+var elementKeys = []string{"name", "component", "variant", "namespace", "wave", "source",
+	"repoURL", "chart", "version", "path", "valuesFile", "ignoreDifferences"}
+
+// ignoreDifferencesJSON encodes a component's ignoreDifferences as JSON,
+// which the templatePatch inserts as a YAML flow value.
+func ignoreDifferencesJSON(ids []model.IgnoreDifference) string {
+	out := make([]IgnoreDifference, len(ids))
+	for i, d := range ids {
+		out[i] = IgnoreDifference{Group: d.Group, Kind: d.Kind, Name: d.Name, JSONPointers: d.JSONPointers, JQPathExpressions: d.JQPathExpressions}
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic(err) // strings and lists of strings always marshal
+	}
+	return string(b)
+}
+
 // rollingSync syncs the Applications wave by wave: ArgoCD does not order
 // the Applications of an ApplicationSet by sync-wave annotation, but its
 // progressive syncs do, by label (see docs/adr/0003-*).
@@ -249,6 +280,9 @@ func rollingSync(waves map[int]bool) *ApplicationSetStrategy {
 func sourcesPatch(lab *model.Lab) string {
 	r := strings.NewReplacer("LAB_REPO", strconv.Quote(lab.RepoURL), "LAB_REVISION", strconv.Quote(lab.Revision))
 	return r.Replace(`spec:
+{{- if .ignoreDifferences }}
+  ignoreDifferences: {{ .ignoreDifferences }}
+{{- end }}
   sources:
 {{- if eq .source "chart" }}
     - repoURL: {{ .repoURL | quote }}

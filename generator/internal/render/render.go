@@ -18,6 +18,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
@@ -51,6 +52,9 @@ func (r *renderer) run() error {
 		}
 	}
 	if err := k6.Render(r.src, exps, r.t); err != nil {
+		return err
+	}
+	if err := kyverno.Render(r.src, r.t); err != nil {
 		return err
 	}
 	byName := map[string]*model.Experiment{}
@@ -144,7 +148,7 @@ func (r *renderer) experiment(e *model.Experiment) error {
 // one ApplicationSet per switched-on experiment and OCI repositories.
 func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experiment) error {
 	dir := "clusters/" + cl.Name
-	const labSource = load.Package + "/lab.cue"
+	const labSource = "phases/lab.cue"
 	conducted := r.lab.Conduct[cl.Name]
 	byPhase := map[string][]*model.Experiment{}
 	ociRepos := map[string]bool{}
@@ -190,7 +194,7 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 			// A public OCI Helm registry: no credentials, only its address.
 			StringData: map[string]string{"type": "helm", "name": name, "url": repo, "enableOCI": "true"},
 		}
-		if err := r.add(dir+"/repositories/"+name+".yaml", load.Package+"/conduct.cue", sec); err != nil {
+		if err := r.add(dir+"/repositories/"+name+".yaml", "phases/conduct.cue", sec); err != nil {
 			return err
 		}
 	}

@@ -13,10 +13,8 @@ import (
 // Write creates a synthetic lab with n experiments under dir, copying
 // cue.mod/ and schema/ from repoRoot.
 func Write(repoRoot, dir string, n int) error {
-	for _, sub := range []string{"cue.mod", "schema"} {
-		if err := copyDir(filepath.Join(repoRoot, sub), filepath.Join(dir, sub)); err != nil {
-			return err
-		}
+	if err := CopySchema(repoRoot, dir); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "phases"), 0o755); err != nil {
 		return err
@@ -66,6 +64,17 @@ lab: schema.#Lab & {
 		}
 		b.WriteString("\t}\n}\n")
 		if err := os.WriteFile(filepath.Join(dir, "phases", fmt.Sprintf("phase-%02d.cue", p)), []byte(b.String()), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CopySchema copies the CUE module and schema (cue.mod/, schema/) of the
+// repository at repoRoot into dir, for test and benchmark labs.
+func CopySchema(repoRoot, dir string) error {
+	for _, sub := range []string{"cue.mod", "schema"} {
+		if err := copyDir(filepath.Join(repoRoot, sub), filepath.Join(dir, sub)); err != nil {
 			return err
 		}
 	}
