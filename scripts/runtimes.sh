@@ -194,6 +194,9 @@ cmd_build() {
   local names=("$@") name start end
   if [ "${#names[@]}" -eq 0 ]; then read -r -a names <<<"$(buildable_here)"; fi
   mkdir -p "$OUT"
+  # One build at a time: builds replace ${OUT}/<name> wholesale.
+  exec 9>"${OUT}/.lock"
+  flock 9
   for name in "${names[@]}"; do
     case "$name" in go|node|bun|rust|dotnet) ;; *) die "unknown runtime ${name} (go rust dotnet node bun)" ;; esac
     start=$(date +%s%N)
