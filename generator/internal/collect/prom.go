@@ -15,8 +15,8 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 )
 
 // ErrNoData is wrapped when a query returns nothing: a run whose resource
