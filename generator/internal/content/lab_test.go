@@ -154,14 +154,15 @@ func TestNamesOthersDependOn(t *testing.T) {
 	}
 }
 
-// TestStatusMatchesRoadmap: phases 1-2 validated; in phase 3 only
-// Prometheus, VictoriaMetrics and SeaweedFS are.
+// TestStatusMatchesRoadmap: what the roadmap reports validated (phases
+// 1-2; Prometheus, VictoriaMetrics and SeaweedFS in phase 3) stays so;
+// more may be validated as the lab progresses.
 func TestStatusMatchesRoadmap(t *testing.T) {
 	validated := map[string]bool{"prometheus-tutorial": true, "tsdb-comparison": true, "seaweedfs-tutorial": true}
 	for _, e := range experiments(realLab(t).Lab) {
 		want := e.Phase == "platform" || e.Phase == "supply-chain" || validated[e.Name]
-		if got := e.Status == "validated"; got != want {
-			t.Errorf("%s (%s): status %s, roadmap says validated=%v", e.Name, e.Source, e.Status, want)
+		if want && e.Status != "validated" {
+			t.Errorf("%s (%s): status %s, the roadmap reports it validated", e.Name, e.Source, e.Status)
 		}
 	}
 }
