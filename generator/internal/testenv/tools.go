@@ -3,7 +3,8 @@
 // installation and server-side dry-run apply.
 //
 // A test that needs a tool skips when it is missing, naming the script that builds it, unless
-// LAB_REQUIRE_TOOLS=1 (as in CI), where a missing tool fails the test.
+// LAB_REQUIRE_TOOLS=1 (as in CI), where a missing tool fails the test. Under go test -short such
+// tests are skipped.
 package testenv
 
 import (
@@ -123,9 +124,13 @@ func ToolPath(name string) (string, error) {
 func RequireTools() bool { return os.Getenv("LAB_REQUIRE_TOOLS") == "1" }
 
 // Tool returns the path of a pinned tool for a test. A missing tool skips the test, or fails it
-// when LAB_REQUIRE_TOOLS=1.
+// when LAB_REQUIRE_TOOLS=1. Under -short every test that needs a tool is skipped: -short means
+// unit tests only.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skipf("-short: skipping a test that needs %s", name)
+	}
 	p, err := ToolPath(name)
 	if err != nil {
 		missing(t, err)
