@@ -1,0 +1,374 @@
+// Package report renders the Markdown benchmark report posted on a pull
+// request: per variant, the statistical comparison of the runs a change
+// adds against the results already on the base branch (with the cost
+// delta), a mermaid chart GitHub renders, and for layered compositions what
+// each layer adds to latency and cost.
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
+)
+
+// Marker identifies the report comment on a pull request, so that it is
+// found and edited in place instead of posted again.
+const Marker = "<!-- illm-lab:benchmark-report -->"
+
+// Input is what a report compares.
+type Input struct {
+	Experiment string
+	// BaseRef names where the baseline came from (e.g. main).
+	BaseRef string
+	// Base and Current are runs by variant.
+	Base, Current map[string][]*results.Result
+	// Layers orders the variants of a layered composition; empty for none.
+	Layers []string
+}
+
+// Report is the built report.
+type Report struct {
+	Experiment, BaseRef string
+	Currency            string
+	Variants            []Variant
+	Layers              []Layer
+	Warnings            []string
+}
+
+// Variant is the comparison table of one variant.
+type Variant struct {
+	Name            string
+	NBase, NCurrent int
+	Rows            []Row
+}
+
+// Row is one metric's comparison; CostDelta is the difference of medians
+// in currency for cost metrics.
+type Row struct {
+	stats.Row
+	Cost      bool
+	CostDelta *float64
+}
+
+// costMetric marks the rows whose delta is money.
+var costMetric = map[string]bool{"cost per 1M requests": true, "cost per transaction": true, "monthly cost": true}
+
+func costOf(get func(*results.Result) *float64) func(*results.Result) *float64 {
+	return func(r *results.Result) *float64 {
+		if r.Cost == nil {
+			return nil
+		}
+		return get(r)
+	}
+}
+
+// metrics are stats.Metrics, the other cost figures and every declared
+// Prometheus metric some run holds (no better/worse: their direction is
+// not declared).
+func metrics(sets ...[]*results.Result) (ms []stats.Metric, declared map[string]bool) {
+	ms = append(ms, stats.Metrics...)
+	ms = append(ms,
+		stats.Metric{Name: "cost per transaction", Get: costOf(func(r *results.Result) *float64 { return r.Cost.PerTransaction })},
+		stats.Metric{Name: "monthly cost", Get: costOf(func(r *results.Result) *float64 { v := r.Cost.MonthlyProjection; return &v })},
+	)
+	units := map[string]string{}
+	for _, s := range sets {
+		for _, r := range s {
+			for n, v := range r.Metrics {
+				units[n] = v.Unit
+			}
+		}
+	}
+	names := make([]string, 0, len(units))
+	for n := range units {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	declared = map[string]bool{}
+	for _, n := range names {
+		n := n
+		declared[n] = true
+		ms = append(ms, stats.Metric{Name: n, Unit: units[n], Get: func(r *results.Result) *float64 {
+			if v, ok := r.Metrics[n]; ok {
+				return &v.Value
+			}
+			return nil
+		}})
+	}
+	return ms, declared
+}
+
+// Build compares every variant with current runs against its baseline.
+func Build(in Input) (*Report, error) {
+	if len(in.Current) == 0 {
+		return nil, fmt.Errorf("report: no current runs")
+	}
+	rep := &Report{Experiment: in.Experiment, BaseRef: in.BaseRef}
+	names := make([]string, 0, len(in.Current))
+	for v := range in.Current {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	var warns []string
+	for _, v := range names {
+		cur, base := in.Current[v], in.Base[v]
+		for _, r := range append(append([]*results.Result{}, cur...), base...) {
+			if r.Cost != nil && rep.Currency == "" {
+				rep.Currency = r.Cost.Currency
+			}
+		}
+		ms, declared := metrics(base, cur)
+		// Without a baseline the current side is summarized alone (the
+		// comparison against itself yields its median and interval).
+		b := base
+		if len(b) == 0 {
+			b = cur
+		}
+		cmp, err := stats.CompareWith(b, cur, ms)
+		if err != nil {
+			return nil, fmt.Errorf("variant %s: %w", v, err)
+		}
+		vr := Variant{Name: v, NBase: len(base), NCurrent: len(cur)}
+		for _, row := range cmp.Rows {
+			r := Row{Row: row, Cost: costMetric[row.Metric]}
+			if declared[row.Metric] {
+				r.Better = nil
+			}
+			if len(base) == 0 {
+				r.Base, r.DeltaPct, r.P, r.Significant, r.Better = nil, nil, nil, false, nil
+			}
+			if r.Cost && r.Base != nil && r.Cur != nil {
+				d := r.Cur.Median - r.Base.Median
+				r.CostDelta = &d
+			}
+			for _, w := range row.Warnings {
+				// Without a baseline only the current side's warnings mean
+				// anything (the self-comparison's do not).
+				if len(base) == 0 && (strings.Contains(w, "detect a difference") || strings.Contains(w, "all samples are equal")) {
+					continue
+				}
+				warns = append(warns, v+": "+w)
+			}
+			vr.Rows = append(vr.Rows, r)
+		}
+		rep.Variants = append(rep.Variants, vr)
+	}
+	if len(in.Layers) > 0 {
+		ls, err := Layers(in.Layers, in.Current)
+		if err != nil {
+			return nil, err
+		}
+		rep.Layers = ls
+	}
+	sort.Strings(warns)
+	rep.Warnings = uniq(warns)
+	return rep, nil
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// num prints a figure with four significant digits, without exponents
+// for the magnitudes benchmarks produce.
+func num(v float64) string {
+	switch {
+	case math.IsInf(v, 0) || math.IsNaN(v):
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 1000:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) < 1e-4:
+		return strconv.FormatFloat(v, 'e', 3, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+func (rep *Report) unit(r Row) string {
+	if r.Cost {
+		return rep.Currency
+	}
+	return r.Unit
+}
+
+func withUnit(s, unit string) string {
+	if unit == "" {
+		return s
+	}
+	return s + " " + unit
+}
+
+func side(s *stats.Side, unit string) string {
+	if s == nil {
+		return "—"
+	}
+	m := withUnit(num(s.Median), unit)
+	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
+		return m + " ± ∞"
+	}
+	return fmt.Sprintf("%s [%s, %s]", m, num(s.Lo), num(s.Hi))
+}
+
+func delta(r Row) string {
+	if r.DeltaPct == nil {
+		return "—"
+	}
+	s := fmt.Sprintf("%+.2f%%", *r.DeltaPct)
+	if r.Better != nil {
+		if *r.Better {
+			s += " (better)"
+		} else {
+			s += " (worse)"
+		}
+	}
+	return s
+}
+
+func pCell(r Row) string {
+	switch {
+	case r.P == nil:
+		return "—"
+	case !r.Significant:
+		return "~"
+	}
+	return strconv.FormatFloat(*r.P, 'g', 3, 64)
+}
+
+func nCell(r Row) string {
+	n := func(s *stats.Side) int {
+		if s == nil {
+			return 0
+		}
+		return s.N
+	}
+	return fmt.Sprintf("%d+%d", n(r.Base), n(r.Cur))
+}
+
+func (rep *Report) costCell(r Row) string {
+	if r.CostDelta == nil {
+		return ""
+	}
+	return withUnit(fmt.Sprintf("%+.4g", *r.CostDelta), rep.Currency)
+}
+
+func opt(p *float64, unit string) string {
+	if p == nil {
+		return "—"
+	}
+	return withUnit(num(*p), unit)
+}
+
+func optSigned(p *float64, unit string) string {
+	if p == nil {
+		return "—"
+	}
+	s := num(*p)
+	if *p >= 0 {
+		s = "+" + s
+	}
+	return withUnit(s, unit)
+}
+
+// Markdown writes the report. The output depends only on the input.
+func (rep *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Benchmark report: %s\n\n", rep.Experiment)
+	base := rep.BaseRef
+	if base == "" {
+		base = "the base branch"
+	} else {
+		base = "`" + base + "`"
+	}
+	fmt.Fprintf(&b, "Baseline: the results stored on %s. Current: the runs this change adds. Medians with 95%% confidence intervals; p from a two-sided Mann-Whitney U test, \"~\" when p ≥ 0.05.\n", base)
+	for _, v := range rep.Variants {
+		fmt.Fprintf(&b, "\n### %s (%d baseline, %d current runs)\n\n", v.Name, v.NBase, v.NCurrent)
+		if v.NBase == 0 {
+			fmt.Fprintf(&b, "No baseline for this variant yet: current runs only.\n\n")
+		}
+		b.WriteString("| metric | baseline | current | delta | p | n | cost delta |\n|---|---|---|---|---|---|---|\n")
+		for _, r := range v.Rows {
+			u := rep.unit(r)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Metric, side(r.Base, u), side(r.Cur, u), delta(r), pCell(r), nCell(r), rep.costCell(r))
+		}
+	}
+	rep.chart(&b)
+	if len(rep.Layers) > 0 {
+		cur := rep.Currency
+		b.WriteString("\n### Layers\n\nEach layer's medians and what it adds to the layer before it.\n\n")
+		b.WriteString("| layer | runs | p50 | p99 | cost per 1M requests | monthly cost | added p50 | added p99 | added cost per 1M | added monthly |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, l := range rep.Layers {
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.Name, l.Runs,
+				opt(l.P50Ms, "ms"), opt(l.P99Ms, "ms"), opt(l.CostPerMillion, cur), opt(l.Monthly, cur),
+				optSigned(l.AddedP50Ms, "ms"), optSigned(l.AddedP99Ms, "ms"), optSigned(l.AddedCostPerMillion, cur), optSigned(l.AddedMonthly, cur))
+		}
+	}
+	if len(rep.Warnings) > 0 {
+		b.WriteString("\nWarnings:\n")
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// chartNum keeps mermaid's number parser happy: no exponent, 3 decimals.
+func chartNum(v float64) string {
+	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
+}
+
+// chart draws the latency of every variant as a mermaid xychart: bars for
+// the current runs, a line for the baseline when every variant has one.
+// It charts the highest percentile every current variant has.
+func (rep *Report) chart(b *strings.Builder) {
+	for _, metric := range []string{"p99 latency", "p95 latency", "p50 latency"} {
+		var labels, cur, base []string
+		haveBase := true
+		for _, v := range rep.Variants {
+			var row *Row
+			for i := range v.Rows {
+				if v.Rows[i].Metric == metric {
+					row = &v.Rows[i]
+				}
+			}
+			if row == nil || row.Cur == nil {
+				labels = nil
+				break
+			}
+			labels = append(labels, strconv.Quote(v.Name))
+			cur = append(cur, chartNum(row.Cur.Median))
+			if row.Base == nil {
+				haveBase = false
+			} else {
+				base = append(base, chartNum(row.Base.Median))
+			}
+		}
+		if len(labels) == 0 {
+			continue
+		}
+		legend := "bars: current"
+		if haveBase {
+			legend += "; line: baseline"
+		}
+		fmt.Fprintf(b, "\n### %s by variant\n\nMedian of the runs in ms (%s).\n\n```mermaid\nxychart-beta\n", metric, legend)
+		fmt.Fprintf(b, "    title \"%s (ms)\"\n    x-axis [%s]\n    y-axis \"ms\"\n    bar [%s]\n", metric, strings.Join(labels, ", "), strings.Join(cur, ", "))
+		if haveBase {
+			fmt.Fprintf(b, "    line [%s]\n", strings.Join(base, ", "))
+		}
+		b.WriteString("```\n")
+		return
+	}
+}
