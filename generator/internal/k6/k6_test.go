@@ -2,6 +2,7 @@ package k6
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -9,14 +10,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/markers"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testenv"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
 )
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunMain(m)) }
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
@@ -547,3 +553,45 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestDryRunJobs: a real kube-apiserver admits every ConfigMap and Job the
+// repository's lab and the testdata lab render (server-side dry run), and
+// refuses a broken Job, so the check is not vacuous.
+func TestDryRunJobs(t *testing.T) {
+	s := testenv.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var objs []*unstructured.Unstructured
+	for _, root := range []string{repoRoot, newLab(t, testdataPhases(t))} {
+		_, tr := render(t, root)
+		for _, p := range tr.Paths() {
+			if strings.HasSuffix(p, "/kustomization.yaml") {
+				continue
+			}
+			body, _ := tr.File(p)
+			docs, err := testenv.DecodeObjects(body)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			objs = append(objs, docs...)
+		}
+	}
+	if len(objs) == 0 {
+		t.Fatal("nothing rendered")
+	}
+	for _, err := range testenv.DryRunApply(ctx, s.Config, objs) {
+		t.Error(err)
+	}
+	var bad *unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == "Job" {
+			bad = o.DeepCopy()
+			break
+		}
+	}
+	if err := unstructured.SetNestedField(bad.Object, "Always", "spec", "template", "spec", "restartPolicy"); err != nil {
+		t.Fatal(err)
+	}
+	if errs := testenv.DryRunApply(ctx, s.Config, []*unstructured.Unstructured{bad}); len(errs) == 0 {
+		t.Error("the server admitted a Job with restartPolicy Always")
+	}
+}
