@@ -223,7 +223,7 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 					Destination: Destination{Server: cl.Server, Namespace: "{{.namespace}}"},
 					SyncPolicy: &SyncPolicy{
 						Automated:   &Automated{Prune: true, SelfHeal: true},
-						SyncOptions: []string{"CreateNamespace=true", "ServerSideApply=true"},
+						SyncOptions: []string{"CreateNamespace=true", "ServerSideApply=true", "RespectIgnoreDifferences=true"},
 						Retry:       &Retry{Limit: 5, Backoff: &Backoff{Duration: "10s", Factor: &factor, MaxDuration: "3m"}},
 					},
 				},

@@ -86,6 +86,17 @@ func compare(t *testing.T, where string, v cue.Value, typ reflect.Type) {
 	case reflect.Slice:
 		elem := v.LookupPath(cue.MakePath(cue.AnyIndex))
 		if !elem.Exists() {
+			// A list with a default (a | *[...]): look at its disjuncts.
+			if op, args := v.Expr(); op == cue.OrOp {
+				for _, a := range args {
+					if e := a.LookupPath(cue.MakePath(cue.AnyIndex)); e.Exists() {
+						elem = e
+						break
+					}
+				}
+			}
+		}
+		if !elem.Exists() {
 			t.Errorf("%s: model has a list, CUE value is not a list", where)
 			return
 		}

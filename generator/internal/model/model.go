@@ -46,20 +46,22 @@ type Phase struct {
 
 // Experiment mirrors #Experiment.
 type Experiment struct {
-	Name        string                `json:"name"`
-	Kind        string                `json:"kind"`
-	Status      string                `json:"status"`
-	Title       string                `json:"title"`
-	Description string                `json:"description"`
-	PodSecurity string                `json:"podSecurity"`
-	CostCenter  string                `json:"costCenter,omitempty"`
-	Components  map[string]*Component `json:"components"`
-	Variants    map[string]*Variant   `json:"variants"`
-	Measure     Measure               `json:"measure"`
-	Cost        CostQuestion          `json:"cost"`
-	Compare     Compare               `json:"compare"`
-	Benchmark   *Benchmark            `json:"benchmark,omitempty"`
-	ADRs        []string              `json:"adrs"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Status      string `json:"status"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	PodSecurity string `json:"podSecurity"`
+	CostCenter  string `json:"costCenter,omitempty"`
+	// NamespaceLabels are added to every namespace of the experiment.
+	NamespaceLabels map[string]string     `json:"namespaceLabels"`
+	Components      map[string]*Component `json:"components"`
+	Variants        map[string]*Variant   `json:"variants"`
+	Measure         Measure               `json:"measure"`
+	Cost            CostQuestion          `json:"cost"`
+	Compare         Compare               `json:"compare"`
+	Benchmark       *Benchmark            `json:"benchmark,omitempty"`
+	ADRs            []string              `json:"adrs"`
 
 	// Phase is the name of the phase holding the experiment (set by load).
 	Phase string `json:"-"`
@@ -69,9 +71,11 @@ type Experiment struct {
 
 // Variant mirrors #Variant.
 type Variant struct {
-	Name        string                `json:"name"`
-	Description string                `json:"description,omitempty"`
-	Components  map[string]*Component `json:"components"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// NamespaceLabels are added to the variant's namespace.
+	NamespaceLabels map[string]string     `json:"namespaceLabels"`
+	Components      map[string]*Component `json:"components"`
 }
 
 // Component mirrors #Component.

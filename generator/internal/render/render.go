@@ -100,6 +100,14 @@ func (r *renderer) experiment(e *model.Experiment) error {
 			}
 		}
 		l := argocd.CostLabels(r.lab, e, variant, "")
+		for k, v := range e.NamespaceLabels {
+			l[k] = v
+		}
+		if v := e.Variants[variant]; v != nil {
+			for k, val := range v.NamespaceLabels {
+				l[k] = val
+			}
+		}
 		l[labels.ManagedBy] = "argocd"
 		l["pod-security.kubernetes.io/enforce"] = e.PodSecurity
 		l["pod-security.kubernetes.io/warn"] = "restricted"
