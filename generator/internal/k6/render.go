@@ -241,6 +241,13 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 	run := "r" + strconv.Itoa(rep)
 	l := objectLabels(lab, e, variant)
 	l[labels.Run] = run
+	// The load generator stays out of any service mesh: a sidecar would
+	// keep the pod running after k6 exits (the Job never completes) and
+	// would add its own latency to every measurement.
+	podLabels := map[string]string{"sidecar.istio.io/inject": "false"}
+	for k, v := range l {
+		podLabels[k] = v
+	}
 
 	qty := func(s string) (resource.Quantity, error) {
 		q, err := resource.ParseQuantity(s)
@@ -331,8 +338,9 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 			ActiveDeadlineSeconds:   &deadlineSec,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels: l,
+					Labels: podLabels,
 					Annotations: map[string]string{
+						"linkerd.io/inject":                       "disabled",
 						"kubectl.kubernetes.io/default-container": "k6",
 						ScriptSHA256Annotation:                    digest,
 						ExpectedDurationAnnotation:                measured.String(),
