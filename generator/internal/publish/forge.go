@@ -1,0 +1,141 @@
+package publish
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-github/v93/github"
+)
+
+// Forge is the pull-request API of GitHub, or of a forge serving the same
+// API (Gitea at /api/v1/).
+type Forge struct {
+	client      *github.Client
+	owner, repo string
+	token       string
+}
+
+// DefaultAPIURL is GitHub's REST API.
+const DefaultAPIURL = "https://api.github.com/"
+
+// NewForge returns a client for repository owner/name at apiURL. The URL
+// is used as given (with a trailing slash): no /api/v3 is appended.
+func NewForge(apiURL, token, ownerRepo string, hc *http.Client) (*Forge, error) {
+	owner, name, ok := strings.Cut(ownerRepo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("repository %q: want owner/name", ownerRepo)
+	}
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/"
+	}
+	opts := []github.ClientOptionsFunc{github.WithURLs(&apiURL, &apiURL)}
+	if token != "" {
+		opts = append(opts, github.WithAuthToken(token))
+	}
+	if hc != nil {
+		opts = append(opts, github.WithHTTPClient(hc))
+	}
+	c, err := github.NewClient(opts...)
+	if err != nil {
+		return nil, Redact(fmt.Errorf("forge client: %w", err), token)
+	}
+	return &Forge{client: c, owner: owner, repo: name, token: token}, nil
+}
+
+func (f *Forge) wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return Redact(fmt.Errorf(format+": %w", append(args, err)...), f.token)
+}
+
+// PullRequest is what EnsurePullRequest did.
+type PullRequest struct {
+	Number  int
+	URL     string
+	Created bool
+	Updated bool
+}
+
+// EnsurePullRequest opens the pull request from head into base, or finds
+// the open one for head and updates its title and body if they differ.
+func (f *Forge) EnsurePullRequest(ctx context.Context, head, base, title, body string) (*PullRequest, error) {
+	opt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 50}}
+	for {
+		prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opt)
+		if err != nil {
+			return nil, f.wrap(err, "list pull requests of %s/%s", f.owner, f.repo)
+		}
+		// Filtered here: not every forge honours the head filter.
+		for _, pr := range prs {
+			if pr.GetHead().GetRef() != head || pr.GetBase().GetRef() != base {
+				continue
+			}
+			out := &PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL()}
+			if pr.GetTitle() != title || pr.GetBody() != body {
+				if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, pr.GetNumber(), &github.PullRequest{Title: &title, Body: &body}); err != nil {
+					return nil, f.wrap(err, "update pull request #%d", pr.GetNumber())
+				}
+				out.Updated = true
+			}
+			return out, nil
+		}
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	pr, _, err := f.client.PullRequests.Create(ctx, f.owner, f.repo, github.CreatePullRequest{Title: &title, Head: head, Base: base, Body: &body})
+	if err != nil {
+		return nil, f.wrap(err, "open pull request %s -> %s", head, base)
+	}
+	return &PullRequest{Number: pr.GetNumber(), URL: pr.GetHTMLURL(), Created: true}, nil
+}
+
+// Comment actions.
+const (
+	CommentCreated   = "created"
+	CommentUpdated   = "updated"
+	CommentUnchanged = "unchanged"
+)
+
+// UpsertComment keeps exactly one comment holding marker on the pull
+// request: it creates it, edits it in place when body differs, or leaves
+// it alone. body must contain marker.
+func (f *Forge) UpsertComment(ctx context.Context, number int, marker, body string) (string, error) {
+	if !strings.Contains(body, marker) {
+		return "", fmt.Errorf("comment body lacks its marker %s", marker)
+	}
+	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 50}}
+	for {
+		cs, resp, err := f.client.Issues.ListComments(ctx, f.owner, f.repo, number, opt)
+		if err != nil {
+			return "", f.wrap(err, "list comments of #%d", number)
+		}
+		for _, c := range cs {
+			if !strings.Contains(c.GetBody(), marker) {
+				continue
+			}
+			if c.GetBody() == body {
+				return CommentUnchanged, nil
+			}
+			if _, _, err := f.client.Issues.UpdateComment(ctx, f.owner, f.repo, c.GetID(), github.IssueCommentRequest{Body: body}); err != nil {
+				return "", f.wrap(err, "update comment %d on #%d", c.GetID(), number)
+			}
+			return CommentUpdated, nil
+		}
+		if resp == nil || resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if _, _, err := f.client.Issues.CreateComment(ctx, f.owner, f.repo, number, github.IssueCommentRequest{Body: body}); err != nil {
+		return "", f.wrap(err, "comment on #%d", number)
+	}
+	return CommentCreated, nil
+}
