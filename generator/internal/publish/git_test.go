@@ -290,7 +290,10 @@ func TestPushNeverLeaksToken(t *testing.T) {
 		mod  func(*PushOptions)
 	}{
 		{"wrong token", func(o *PushOptions) { o.Token = wrong }},
-		{"token in URL", func(o *PushOptions) { o.URL = strings.Replace(url, "http://", "http://"+testUser+":"+wrong+"@", 1) + "-missing"; o.Token = wrong }},
+		{"token in URL", func(o *PushOptions) {
+			o.URL = strings.Replace(url, "http://", "http://"+testUser+":"+wrong+"@", 1) + "-missing"
+			o.Token = wrong
+		}},
 		{"unreachable", func(o *PushOptions) { o.URL = "http://127.0.0.1:1/lab.git"; o.Token = wrong }},
 		{"missing base", func(o *PushOptions) { o.Base = "no-such-branch"; o.Token = testToken }},
 	} {
