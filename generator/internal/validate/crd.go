@@ -1,0 +1,248 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	structuraldefaulting "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
+	structurallisttype "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	schemaobjectmeta "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta"
+	structuralpruning "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/api/operation"
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
+)
+
+// Validator validates objects. Schemas are compiled once per kind and version, on first use,
+// and reused: a Validator is safe for concurrent use.
+type Validator struct {
+	defs map[schema.GroupVersionKind]*crdVersion
+
+	mu       sync.Mutex
+	compiled map[schema.GroupVersionKind]*compiledOnce
+}
+
+// crdVersion is one served version of a CRD.
+type crdVersion struct {
+	crd     *apiextensionsv1.CustomResourceDefinition
+	version string
+}
+
+type compiledOnce struct {
+	once sync.Once
+	c    *compiled
+	err  error
+}
+
+// compiled is what the API server builds per CRD version in customresource_handler.go: the
+// structural schema (defaults pruned), the OpenAPI schema validator and the CEL validator.
+type compiled struct {
+	namespaced bool
+	structural *structuralschema.Structural
+	validator  apiservervalidation.SchemaValidator
+	cel        *cel.Validator
+}
+
+var (
+	defaultOnce sync.Once
+	defaultV    *Validator
+	defaultErr  error
+)
+
+// Default returns the Validator for the vendored CRDs (generator/internal/crds), built once.
+// It panics if the embedded CRDs cannot be decoded, which the crds package's tests rule out.
+func Default() *Validator {
+	defaultOnce.Do(func() {
+		var all []*apiextensionsv1.CustomResourceDefinition
+		if all, defaultErr = crds.All(); defaultErr == nil {
+			defaultV, defaultErr = New(all)
+		}
+	})
+	if defaultErr != nil {
+		panic(fmt.Sprintf("validate: vendored CRDs: %v", defaultErr))
+	}
+	return defaultV
+}
+
+// New returns a Validator knowing the built-in kinds and the kinds of the given CRDs (every
+// served version). Two CRDs defining the same kind are an error.
+func New(defs []*apiextensionsv1.CustomResourceDefinition) (*Validator, error) {
+	v := &Validator{defs: map[schema.GroupVersionKind]*crdVersion{}, compiled: map[schema.GroupVersionKind]*compiledOnce{}}
+	for _, c := range defs {
+		for _, ver := range c.Spec.Versions {
+			if !ver.Served {
+				continue
+			}
+			gvk := schema.GroupVersionKind{Group: c.Spec.Group, Version: ver.Name, Kind: c.Spec.Names.Kind}
+			if prev, dup := v.defs[gvk]; dup {
+				return nil, fmt.Errorf("%s is defined by two CRDs: %s and %s", gvk, prev.crd.Name, c.Name)
+			}
+			v.defs[gvk] = &crdVersion{crd: c, version: ver.Name}
+		}
+	}
+	return v, nil
+}
+
+// Kinds lists the custom kinds the Validator knows, sorted.
+func (v *Validator) Kinds() []schema.GroupVersionKind {
+	out := make([]schema.GroupVersionKind, 0, len(v.defs))
+	for k := range v.defs {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func (v *Validator) crd(gvk schema.GroupVersionKind) *crdVersion { return v.defs[gvk] }
+
+// schemaFor compiles (once) the validators of a custom kind.
+func (v *Validator) schemaFor(gvk schema.GroupVersionKind) (*compiled, error) {
+	def := v.defs[gvk]
+	if def == nil {
+		return nil, fmt.Errorf("no CRD for %s", gvk)
+	}
+	v.mu.Lock()
+	co := v.compiled[gvk]
+	if co == nil {
+		co = &compiledOnce{}
+		v.compiled[gvk] = co
+	}
+	v.mu.Unlock()
+	co.once.Do(func() { co.c, co.err = compile(def) })
+	return co.c, co.err
+}
+
+// compile mirrors crdHandler.getOrCreateServingInfoFor for one version.
+func compile(def *crdVersion) (*compiled, error) {
+	crd := def.crd
+	var val *apiextensionsv1.CustomResourceValidation
+	for _, ver := range crd.Spec.Versions {
+		if ver.Name == def.version {
+			val = ver.Schema
+		}
+	}
+	c := &compiled{namespaced: crd.Spec.Scope == apiextensionsv1.NamespaceScoped}
+	internal := &apiextensions.CustomResourceValidation{}
+	if val != nil {
+		if err := apiextensionsv1.Convert_v1_CustomResourceValidation_To_apiextensions_CustomResourceValidation(val, internal, nil); err != nil {
+			return nil, fmt.Errorf("CRD %s %s: converting the schema: %w", crd.Name, def.version, err)
+		}
+	}
+	if internal.OpenAPIV3Schema == nil {
+		return nil, fmt.Errorf("CRD %s %s has no schema: every custom resource needs one to be validated", crd.Name, def.version)
+	}
+	s, err := structuralschema.NewStructural(internal.OpenAPIV3Schema)
+	if err != nil {
+		return nil, fmt.Errorf("CRD %s %s: schema is not structural: %w", crd.Name, def.version, err)
+	}
+	s = s.DeepCopy()
+	if err := structuraldefaulting.PruneDefaults(s); err != nil {
+		return nil, fmt.Errorf("CRD %s %s: pruning defaults: %w", crd.Name, def.version, err)
+	}
+	c.structural = s
+	if c.validator, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema); err != nil {
+		return nil, fmt.Errorf("CRD %s %s: %w", crd.Name, def.version, err)
+	}
+	// CEL programs (x-kubernetes-validations) are compiled here, once.
+	c.cel = cel.NewValidator(s, true, celconfig.PerCallLimit)
+	return c, nil
+}
+
+// custom validates a custom resource as the API server does on create with
+// fieldValidation=Strict: unknown fields (pruned silently otherwise) are errors, defaults are
+// applied, then ObjectMeta, the OpenAPI schema, embedded resources, list types and CEL rules
+// are checked. For an ApplicationSet it also validates the Applications it generates.
+func (v *Validator) custom(gvk schema.GroupVersionKind, m map[string]any) (field.ErrorList, []generated) {
+	c, err := v.schemaFor(gvk)
+	if err != nil {
+		return field.ErrorList{field.InternalError(nil, err)}, nil
+	}
+	var gen []generated
+	if gvk.Group == "argoproj.io" && gvk.Kind == "ApplicationSet" {
+		// Expand before pruning and defaulting change the object.
+		gen = v.expandAppSet(m)
+	}
+	return c.validate(m), gen
+}
+
+func runtimeDeepCopy(m map[string]any) map[string]any { return runtime.DeepCopyJSON(m) }
+
+func (c *compiled) validate(m map[string]any) field.ErrorList {
+	var errs field.ErrorList
+	// Decoding: ObjectMeta is read and its unknown fields found, then everything the schema
+	// does not declare is pruned (and reported, as under fieldValidation=Strict).
+	meta, _, metaUnknown, err := schemaobjectmeta.GetObjectMetaWithOptions(m, schemaobjectmeta.ObjectMetaOptions{ReturnUnknownFieldPaths: true})
+	if err != nil {
+		return field.ErrorList{field.Invalid(field.NewPath("metadata"), nil, err.Error())}
+	}
+	unknown := append([]string(nil), metaUnknown...)
+	unknown = append(unknown, structuralpruning.PruneWithOptions(m, c.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})...)
+	structuraldefaulting.PruneNonNullableNullsWithoutDefaults(m, c.structural)
+	cerr, coerceUnknown := schemaobjectmeta.CoerceWithOptions(nil, m, c.structural, false, schemaobjectmeta.CoerceOptions{ReturnUnknownFieldPaths: true})
+	if cerr != nil {
+		errs = append(errs, cerr)
+	}
+	unknown = append(unknown, coerceUnknown...)
+	sort.Strings(unknown)
+	for _, p := range unknown {
+		errs = append(errs, unknownField(p))
+	}
+	if len(errs) > 0 {
+		// The API server stops at a strict decoding error.
+		return errs
+	}
+	if meta != nil {
+		if err := schemaobjectmeta.SetObjectMeta(m, meta); err != nil {
+			return field.ErrorList{field.Invalid(field.NewPath("metadata"), nil, err.Error())}
+		}
+	}
+	structuraldefaulting.Default(m, c.structural)
+
+	// customResourceStrategy.Validate.
+	ctx := context.Background()
+	if meta == nil {
+		meta = &metav1.ObjectMeta{}
+	}
+	// A namespaced object without a namespace goes to the namespace it is applied in.
+	if c.namespaced && meta.Namespace == "" {
+		meta.Namespace = metav1.NamespaceDefault
+	}
+	if !c.namespaced {
+		meta.Namespace = ""
+	}
+	errs = append(errs, apimachineryvalidation.ValidateObjectMetaDeclaratively(ctx, operation.Create, meta, nil, c.namespaced, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata"), false)...)
+	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, m, c.validator)...)
+	errs = append(errs, schemaobjectmeta.Validate(ctx, nil, m, c.structural, false)...)
+	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, c.structural, m)...)
+	if blocked, e := hasBlockingErr(errs); blocked {
+		errs = append(errs, e)
+	} else {
+		cerrs, _ := c.cel.Validate(ctx, nil, c.structural, m, nil, celconfig.RuntimeCELCostBudget)
+		errs = append(errs, cerrs...)
+	}
+	return errs
+}
+
+// hasBlockingErr is the API server's (registry/customresource/strategy.go): CEL rules are not
+// run over an object with errors that could make their cost unbounded.
+func hasBlockingErr(errs field.ErrorList) (bool, *field.Error) {
+	for _, err := range errs {
+		if err.Type == field.ErrorTypeNotSupported || err.Type == field.ErrorTypeRequired || err.Type == field.ErrorTypeTooLong || err.Type == field.ErrorTypeTooMany || err.Type == field.ErrorTypeTypeInvalid {
+			return true, field.Invalid(nil, nil, "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation")
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,52 @@
+package validate
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
+)
+
+var (
+	labOnce sync.Once
+	labTree *tree.Tree
+	labErr  error
+)
+
+// renderLab renders the repository's own lab in memory, once per test binary.
+func renderLab(tb testing.TB) *tree.Tree {
+	tb.Helper()
+	labOnce.Do(func() {
+		root, err := filepath.Abs("../../..")
+		if err != nil {
+			labErr = err
+			return
+		}
+		src, err := load.Load(root)
+		if err != nil {
+			labErr = err
+			return
+		}
+		labTree, labErr = render.Lab(src, render.Options{})
+	})
+	if labErr != nil {
+		tb.Fatal(labErr)
+	}
+	return labTree
+}
+
+// TestLabIsValid validates the whole rendered lab: every object, and every Application the
+// ApplicationSets generate.
+func TestLabIsValid(t *testing.T) {
+	r := Default().Tree(renderLab(t))
+	for _, e := range r.Errors {
+		t.Error(e)
+	}
+	t.Log(r.Summary())
+	if r.Validated["ApplicationSet (argoproj.io)"] == 0 || r.Validated["Application (argoproj.io, generated)"] == 0 {
+		t.Errorf("no ApplicationSet or generated Application validated: %v", r.Validated)
+	}
+}
