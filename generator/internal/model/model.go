@@ -87,6 +87,18 @@ type Component struct {
 	Namespace         string             `json:"namespace,omitempty"`
 	SyncWave          int                `json:"syncWave"`
 	IgnoreDifferences []IgnoreDifference `json:"ignoreDifferences"`
+	// Rendered is nil when unset: see Component.IsRendered.
+	Rendered *bool `json:"rendered,omitempty"`
+}
+
+// IsRendered tells whether the component's chart is rendered by the
+// generator into plain manifests: as set, else only for local charts
+// (localChart: its path holds a Chart.yaml), which need no vendoring.
+func (c *Component) IsRendered(localChart bool) bool {
+	if c.Rendered != nil {
+		return *c.Rendered
+	}
+	return c.Chart == nil && localChart
 }
 
 // Chart mirrors #Chart.
@@ -130,6 +142,8 @@ type CostQuestion struct {
 type Compare struct {
 	Summary      string   `json:"summary"`
 	Alternatives []string `json:"alternatives"`
+	// Layers orders the variants of a layered composition.
+	Layers []string `json:"layers,omitempty"`
 }
 
 // CostModel mirrors #CostModel.
