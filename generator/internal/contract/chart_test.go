@@ -234,7 +234,7 @@ func TestChartOptions(t *testing.T) {
 	root := repoRoot(t)
 	helm := helmBinary(t, root)
 	out, err := helmTemplate(t, helm, root, "--set", "database.enabled=false", "--set", "serviceMonitor.enabled=true",
-		"--set", "env.GOMAXPROCS=2", "--set", "costLabels.variant=go-pgo", "--set", "replicaCount=3")
+		"--set-string", "env.GOMAXPROCS=2", "--set", "costLabels.variant=go-pgo", "--set", "replicaCount=3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,4 +259,55 @@ func TestChartOptions(t *testing.T) {
 	if !strings.Contains(env, "GOMAXPROCS") || strings.Contains(env, "DATABASE_URL") {
 		t.Errorf("env %s: want GOMAXPROCS and no DATABASE_URL", env)
 	}
+}
+
+// TestChartRendersLabValues renders the chart with every values file the
+// generator wrote for it (apps/<phase>/<experiment>/values/.../*.yaml with a
+// runtime key): what ArgoCD will render must pass the chart's schema.
+func TestChartRendersLabValues(t *testing.T) {
+	root := repoRoot(t)
+	helm := helmBinary(t, root)
+	var files []string
+	for _, pattern := range []string{"apps/*/*/values/*.yaml", "apps/*/*/values/*/*.yaml"} {
+		m, err := filepath.Glob(filepath.Join(root, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	n := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vals map[string]any
+		if err := yaml.Unmarshal(data, &vals); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		runtime, ok := vals["runtime"].(string)
+		if !ok {
+			continue
+		}
+		n++
+		rel, _ := filepath.Rel(root, f)
+		t.Run(rel, func(t *testing.T) {
+			out, err := helmTemplate(t, helm, root, "-f", f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range splitDocs(t, out) {
+				labels, _ := get(d, "metadata", "labels").(map[string]any)
+				want := get(vals, "costLabels", "variant")
+				if want == nil || want == "" {
+					want = runtime
+				}
+				if labels["lab.illm.dev/variant"] != want {
+					t.Errorf("%v/%v: variant label %v, want %v", d["kind"], get(d, "metadata", "name"), labels["lab.illm.dev/variant"], want)
+				}
+			}
+		})
+	}
+	t.Logf("rendered %d values files", n)
 }
