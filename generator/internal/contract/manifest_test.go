@@ -91,7 +91,9 @@ func TestSpecCases(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	for _, c := range append(Cases(spec), DatabaseDownCases(spec)...) {
+	all := append(Cases(spec), DatabaseDownCases(spec)...)
+	t.Logf("%d cases", len(all))
+	for _, c := range all {
 		if seen[c.Name] {
 			t.Errorf("duplicate case name %q", c.Name)
 		}
