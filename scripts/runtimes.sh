@@ -7,6 +7,7 @@
 #   scripts/runtimes.sh build [RUNTIME...]   default: every runtime buildable here
 #   scripts/runtimes.sh list                 name, buildable here, start command
 #   scripts/runtimes.sh check-rust-core      offline unit tests of the Rust runtime's pure module
+#   scripts/runtimes.sh buildable            the runtimes "build" builds by default
 #
 # Toolchains are pinned: Go is the one on PATH (the module's toolchain line
 # pins it); Node and Bun come from their npm platform packages at exact
@@ -221,5 +222,6 @@ case "${1:-}" in
   build) shift; cmd_build "$@" ;;
   list) cmd_list ;;
   check-rust-core) check_rust_core ;;
+  buildable) buildable_here ;;
   *) echo "usage: $0 build [go|rust|dotnet|node|bun]... | list | check-rust-core" >&2; exit 2 ;;
 esac

@@ -10,7 +10,18 @@ var config = RuntimeConfig.Load(Environment.GetEnvironmentVariable);
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.WebHost.ConfigureKestrel(k =>
 {
-    k.Listen(IPAddress.Parse(config.Host), config.Port);
+    if (config.Host == "localhost")
+    {
+        k.ListenLocalhost(config.Port);
+    }
+    else if (IPAddress.TryParse(config.Host, out var ip))
+    {
+        k.Listen(ip, config.Port);
+    }
+    else
+    {
+        throw new ArgumentException($"HOST={config.Host}: want an IP address or localhost");
+    }
     k.AddServerHeader = false;
 });
 // Stays below Kubernetes' default 30 s termination grace period.

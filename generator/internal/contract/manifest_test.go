@@ -2,6 +2,7 @@ package contract
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -25,6 +26,29 @@ func TestLoadManifestRepository(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+	}
+}
+
+// TestBuildScriptAgrees: scripts/runtimes.sh builds by default exactly the
+// runtimes the manifest calls buildable here.
+func TestBuildScriptAgrees(t *testing.T) {
+	root := repoRoot(t)
+	m, err := LoadManifest(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", filepath.Join(root, "scripts", "runtimes.sh"), "buildable").Output()
+	if err != nil {
+		t.Fatalf("scripts/runtimes.sh buildable: %v", err)
+	}
+	var want []string
+	for _, r := range m.Runtimes {
+		if r.BuildableHere {
+			want = append(want, r.Name)
+		}
+	}
+	if got := strings.Fields(string(out)); !reflect.DeepEqual(got, want) {
+		t.Errorf("scripts/runtimes.sh buildable = %q, %s says %q", got, ManifestPath, want)
 	}
 }
 
