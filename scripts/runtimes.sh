@@ -9,8 +9,8 @@
 #   scripts/runtimes.sh check-rust-core      offline unit tests of the Rust runtime's pure module
 #   scripts/runtimes.sh buildable            the runtimes "build" builds by default
 #
-# Toolchains are pinned: Go is the one on PATH (the module's toolchain line
-# pins it); Node and Bun come from their npm platform packages at exact
+# Toolchains are pinned: Go is the one on PATH (the lab's Go 1.26.x, as for
+# the generator); Node and Bun come from their npm platform packages at exact
 # versions, cached under ${LAB_CACHE}/tools.
 set -euo pipefail
 
