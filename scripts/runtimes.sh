@@ -204,7 +204,8 @@ cmd_build() {
     "build_${name}"
     end=$(date +%s%N)
     printf '%s\t%s/run\tbuilt in %d ms\n' "$name" "${OUT}/${name}" $(((end - start) / 1000000))
-  done  log "start one with: PORT=8080 DATABASE_URL=\$(scripts/postgres.sh url) ${OUT}/<name>/run (see apps/runtimes/runtimes.json)"
+  done
+  log "start one with: PORT=8080 DATABASE_URL=\$(scripts/postgres.sh url) ${OUT}/<name>/run (see apps/runtimes/runtimes.json)"
 }
 
 cmd_list() {
