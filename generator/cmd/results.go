@@ -29,7 +29,8 @@ Inputs (auto-detected per file, or --format): handleSummary JSON, legacy
 holding the summary between K6_SUMMARY_BEGIN / K6_SUMMARY_END lines. Several
 files are the load generators of one run and are merged.`,
 	}
-	c.AddCommand(newResultsParseCmd(), newResultsStoreCmd(), newResultsCompareCmd())
+	c.AddCommand(newResultsParseCmd(), newResultsStoreCmd(), newResultsCompareCmd(),
+		newResultsCollectCmd(), newResultsReportCmd(), newResultsPublishCmd())
 	return c
 }
 

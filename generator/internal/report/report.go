@@ -38,7 +38,9 @@ type Report struct {
 	Currency            string
 	Variants            []Variant
 	Layers              []Layer
-	Warnings            []string
+	// LayersNote says why the layers table is missing.
+	LayersNote string
+	Warnings   []string
 }
 
 // Variant is the comparison table of one variant.
@@ -160,9 +162,10 @@ func Build(in Input) (*Report, error) {
 		rep.Variants = append(rep.Variants, vr)
 	}
 	if len(in.Layers) > 0 {
+		// A change that reruns only some layers still gets its report.
 		ls, err := Layers(in.Layers, in.Current)
 		if err != nil {
-			return nil, err
+			rep.LayersNote = "Layers table omitted: " + strings.TrimPrefix(err.Error(), "layers: ") + "."
 		}
 		rep.Layers = ls
 	}
@@ -314,6 +317,9 @@ func (rep *Report) Markdown(w io.Writer) error {
 				opt(l.P50Ms, "ms"), opt(l.P99Ms, "ms"), opt(l.CostPerMillion, cur), opt(l.Monthly, cur),
 				optSigned(l.AddedP50Ms, "ms"), optSigned(l.AddedP99Ms, "ms"), optSigned(l.AddedCostPerMillion, cur), optSigned(l.AddedMonthly, cur))
 		}
+	}
+	if rep.LayersNote != "" {
+		fmt.Fprintf(&b, "\n### Layers\n\n%s\n", rep.LayersNote)
 	}
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")

@@ -148,6 +148,18 @@ func TestReportGolden(t *testing.T) {
 	}
 }
 
+func TestReportLayersMissingRuns(t *testing.T) {
+	rep, err := Build(Input{Experiment: "layers", Current: map[string][]*results.Result{"baseline": runs("baseline", 2, 10, 20, 0.1)}, Layers: []string{"baseline", "mesh"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Markdown(&b)
+	if !strings.Contains(b.String(), "Layers table omitted: no runs of layer \"mesh\".") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}
+
 func TestReportNeedsCurrent(t *testing.T) {
 	if _, err := Build(Input{}); err == nil {
 		t.Error("empty input accepted")

@@ -1,0 +1,120 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/collect"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+)
+
+func newResultsCollectCmd() *cobra.Command {
+	var experiment, variant, run, runID, dir string
+	var kubeconfig, kubeContext, promURL string
+	var step, timeout, expectDur, slack time.Duration
+	var maxErr float64
+	c := &cobra.Command{
+		Use:   "collect --experiment E [--variant V] --run r1 --prometheus URL",
+		Short: "Collect one run from the cluster and Prometheus, price it and store it (append-only)",
+		Long: `collect finds the run's k6 pods by their labels (lab.illm.dev/experiment,
+lab.illm.dev/variant, lab.illm.dev/run) in the variant's namespace, cuts the
+summary out of their logs and merges the pods into one run. Over the run
+window (the k6 containers' start to finish) it reads from Prometheus each
+container's CPU (core-seconds) and peak working-set memory in the namespace,
+k6's own pods left out, and every metric the experiment declares in CUE
+($namespace and $window substituted, reduced by its aggregation). It records
+the repository commit, chart versions, image digests, node types and the k6
+version, prices the run with the lab's cost model and stores it.
+
+A run is refused, and nothing stored, when a load pod did not succeed, a log
+holds no complete summary, any query returns no data or a NaN or negative
+value, or the result fails validation.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			root, _ := c.Flags().GetString("root")
+			src, err := load.Load(root)
+			if err != nil {
+				return err
+			}
+			e, err := findExperiment(src.Lab, experiment)
+			if err != nil {
+				return err
+			}
+			rules := clientcmd.NewDefaultClientConfigLoadingRules()
+			rules.ExplicitPath = kubeconfig
+			cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+			if err != nil {
+				return fmt.Errorf("kubeconfig: %w", err)
+			}
+			kube, err := kubernetes.NewForConfig(cfg)
+			if err != nil {
+				return err
+			}
+			prom, err := collect.NewPrometheus(promURL, nil)
+			if err != nil {
+				return err
+			}
+			prom.Step = step
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			exp := results.Expect{Duration: expectDur, DurationSlack: slack}
+			if maxErr >= 0 {
+				exp.MaxErrorRate = &maxErr
+			}
+			path, err := collect.CollectAndStore(ctx, collect.Sources{Kube: kube, Prom: prom}, collect.Options{
+				Lab: src.Lab, Experiment: e, Variant: variant, Run: run, RunID: runID, Expect: exp, RepoRoot: root,
+			}, dir)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.OutOrStdout(), "stored", path)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&experiment, "experiment", "", "experiment name (required)")
+	f.StringVar(&variant, "variant", "", "variant name (required when the experiment has variants)")
+	f.StringVar(&run, "run", "", "value of the Job's lab.illm.dev/run label, e.g. r1 (required)")
+	f.StringVar(&runID, "run-id", "", "stored run id, unique within the variant (default: --run)")
+	f.StringVar(&dir, "dir", "benchmarks/results", "results directory")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default: the current one)")
+	f.StringVar(&promURL, "prometheus", "", "Prometheus base URL, e.g. http://127.0.0.1:9090 (required)")
+	f.DurationVar(&step, "step", 15*time.Second, "resolution of the range queries of declared metrics")
+	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
+	f.DurationVar(&expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused")
+	f.DurationVar(&slack, "duration-slack", results.DefaultDurationSlack, "tolerance on --expect-duration")
+	f.Float64Var(&maxErr, "max-error-rate", -1, "refuse runs whose error rate is above this (0..1); negative disables")
+	for _, n := range []string{"experiment", "run", "prometheus"} {
+		_ = c.MarkFlagRequired(n)
+	}
+	return c
+}
+
+// findExperiment looks an experiment up across phases.
+func findExperiment(lab *model.Lab, name string) (*model.Experiment, error) {
+	var all []string
+	for _, p := range lab.Phases {
+		for n, e := range p.Experiments {
+			if n == name {
+				return e, nil
+			}
+			all = append(all, n)
+		}
+	}
+	sort.Strings(all)
+	return nil, fmt.Errorf("no experiment %q in the lab (have: %s)", name, strings.Join(all, ", "))
+}

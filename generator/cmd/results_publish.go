@@ -1,0 +1,255 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/spf13/cobra"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/publish"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/report"
+)
+
+// reportFlags are shared by report and publish.
+type reportFlags struct {
+	experiment, dir, base, baseRef string
+	layers                         []string
+}
+
+func (r *reportFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&r.experiment, "experiment", "", "experiment name (required)")
+	c.Flags().StringVar(&r.dir, "dir", "benchmarks/results", "results directory, relative to the repository root")
+	c.Flags().StringVar(&r.base, "base", "main", "base branch the results are compared with and the pull request targets")
+	c.Flags().StringVar(&r.baseRef, "base-ref", "", "git ref the baseline is read from (default: origin/<base> if it exists, else <base>)")
+	c.Flags().StringSliceVar(&r.layers, "layers", nil, "variants of a layered composition in order (default: the experiment's compare.layers in CUE)")
+	_ = c.MarkFlagRequired("experiment")
+}
+
+// resolve fills the defaults from the lab and the repository.
+func (r *reportFlags) resolve(root string) error {
+	if err := checkExperimentLayers(root, r); err != nil {
+		return err
+	}
+	if r.baseRef == "" {
+		repo, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true})
+		if err != nil {
+			return fmt.Errorf("git repository at %s: %w", root, err)
+		}
+		r.baseRef = r.base
+		if _, err := repo.Reference(plumbing.NewRemoteReferenceName("origin", r.base), true); err == nil {
+			r.baseRef = "origin/" + r.base
+		}
+	}
+	return nil
+}
+
+// checkExperimentLayers takes the layer order from CUE unless given and
+// checks that each layer is a variant.
+func checkExperimentLayers(root string, r *reportFlags) error {
+	src, err := load.Load(root)
+	if err != nil {
+		return err
+	}
+	e, err := findExperiment(src.Lab, r.experiment)
+	if err != nil {
+		return err
+	}
+	if len(r.layers) == 0 {
+		r.layers = e.Compare.Layers
+	}
+	return checkLayers(e, r.layers)
+}
+
+func checkLayers(e *model.Experiment, layers []string) error {
+	var errs []error
+	for _, l := range layers {
+		if _, ok := e.Variants[l]; !ok {
+			errs = append(errs, fmt.Errorf("layer %q is not a variant of experiment %s", l, e.Name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func newResultsReportCmd() *cobra.Command {
+	var rf reportFlags
+	c := &cobra.Command{
+		Use:   "report --experiment E [--base main]",
+		Short: "Print the Markdown report of the results the working tree adds over the base branch",
+		Long: `report compares the experiment's result files that the working tree adds
+(absent from the base ref) with those stored on the base ref, read with git
+(not the working tree), variant by variant; adds a mermaid chart and, for a
+layered composition, what each layer adds to latency and cost. It prints
+what publish posts on the pull request.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			root, _ := c.Flags().GetString("root")
+			if err := rf.resolve(root); err != nil {
+				return err
+			}
+			sub := path.Join(filepath.ToSlash(rf.dir), rf.experiment)
+			files, err := publish.NewFiles(root, rf.baseRef, sub)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("no new results of %s over %s in %s", rf.experiment, rf.baseRef, sub)
+			}
+			rel := map[string][]byte{}
+			for p, b := range files {
+				rel[strings.TrimPrefix(p, sub+"/")] = b
+			}
+			cur, err := publish.DecodeResults(rel)
+			if err != nil {
+				return err
+			}
+			base, err := publish.ReadResults(root, rf.baseRef, rf.dir, rf.experiment)
+			if err != nil {
+				return err
+			}
+			rep, err := report.Build(report.Input{Experiment: rf.experiment, BaseRef: rf.base, Base: base, Current: cur, Layers: rf.layers})
+			if err != nil {
+				return err
+			}
+			var b bytes.Buffer
+			if err := rep.Markdown(&b); err != nil {
+				return err
+			}
+			_, err = c.OutOrStdout().Write(b.Bytes())
+			return err
+		},
+	}
+	rf.add(c)
+	return c
+}
+
+func newResultsPublishCmd() *cobra.Command {
+	var rf reportFlags
+	var branch, remote, username, tokenEnv, apiURL, repoName string
+	var attempts int
+	var timeout time.Duration
+	c := &cobra.Command{
+		Use:   "publish --experiment E [--base main] [--api-url URL] [--repo owner/name]",
+		Short: "Push the new results to a branch and open or update the pull request with the report",
+		Long: `publish commits the experiment's new result files (those the base ref lacks)
+to a branch (default benchmarks/<experiment>, created from the base branch)
+and pushes it over HTTPS with the token; a push that loses a race is retried
+on the new remote head. It then opens the pull request (or updates the open
+one for that branch) and keeps one report comment, marked
+` + report.Marker + `, edited in place.
+Nothing new: no commit and no comment edit.
+
+The token is read from the environment variable named by --token-env, never
+from a flag, and never printed. --api-url points at another forge serving
+GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			root, _ := c.Flags().GetString("root")
+			token := os.Getenv(tokenEnv)
+			if token == "" {
+				return fmt.Errorf("no token: set %s", tokenEnv)
+			}
+			if err := rf.resolve(root); err != nil {
+				return err
+			}
+			if remote == "" {
+				u, err := originURL(root)
+				if err != nil {
+					return err
+				}
+				remote = u
+			}
+			if repoName == "" {
+				r, err := ownerRepo(remote)
+				if err != nil {
+					return err
+				}
+				repoName = r
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+			defer stop()
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			out, err := publish.Run(ctx, publish.Options{
+				RepoDir: root, ResultsDir: rf.dir, Experiment: rf.experiment,
+				BaseRef: rf.baseRef, BaseBranch: rf.base, Branch: branch,
+				RemoteURL: remote, Username: username, Token: token,
+				APIURL: apiURL, Repo: repoName, Layers: rf.layers, MaxAttempts: attempts,
+			})
+			if err != nil {
+				return err
+			}
+			w := c.OutOrStdout()
+			switch {
+			case len(out.Files) == 0:
+				fmt.Fprintf(w, "nothing to publish: %s has every result of %s\n", rf.baseRef, rf.experiment)
+				return nil
+			case !out.Push.BranchExists:
+				fmt.Fprintf(w, "nothing to publish: %s already has the %d result(s)\n", rf.base, len(out.Files))
+				return nil
+			case out.Push.Changed:
+				fmt.Fprintf(w, "pushed %d result(s) to %s: %s (attempt %d)\n", len(out.Files), publish.SafeURL(remote), out.Push.Commit, out.Push.Attempts)
+			default:
+				fmt.Fprintf(w, "branch already has the %d result(s) at %s\n", len(out.Files), out.Push.Commit)
+			}
+			state := "unchanged"
+			if out.PR.Created {
+				state = "opened"
+			} else if out.PR.Updated {
+				state = "updated"
+			}
+			fmt.Fprintf(w, "pull request #%d %s %s\n", out.PR.Number, state, out.PR.URL)
+			fmt.Fprintf(w, "report comment %s\n", out.Comment)
+			return nil
+		},
+	}
+	rf.add(c)
+	f := c.Flags()
+	f.StringVar(&branch, "branch", "", "branch receiving the results (default benchmarks/<experiment>)")
+	f.StringVar(&remote, "remote-url", "", "git remote URL (default: the origin remote of the repository)")
+	f.StringVar(&username, "username", "x-access-token", "user name sent with the token over HTTP basic auth")
+	f.StringVar(&tokenEnv, "token-env", "GITHUB_TOKEN", "environment variable holding the token")
+	f.StringVar(&apiURL, "api-url", publish.DefaultAPIURL, "forge REST API base URL, used as given")
+	f.StringVar(&repoName, "repo", "", "owner/name on the forge (default: from the remote URL)")
+	f.IntVar(&attempts, "attempts", 5, "push attempts when the remote branch moves meanwhile")
+	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
+	return c
+}
+
+func originURL(root string) (string, error) {
+	repo, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return "", fmt.Errorf("git repository at %s: %w", root, err)
+	}
+	rem, err := repo.Remote("origin")
+	if err != nil {
+		return "", fmt.Errorf("no origin remote: give --remote-url: %w", err)
+	}
+	return rem.Config().URLs[0], nil
+}
+
+// ownerRepo takes owner/name from the last two path elements of a remote
+// URL (https://host/owner/name.git).
+func ownerRepo(remote string) (string, error) {
+	u, err := url.Parse(remote)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("remote %s is not an http(s) URL: give --repo owner/name", publish.SafeURL(remote))
+	}
+	parts := strings.Split(strings.Trim(strings.TrimSuffix(u.Path, ".git"), "/"), "/")
+	if len(parts) < 2 {
+		return "", fmt.Errorf("remote %s has no owner/name path: give --repo", publish.SafeURL(remote))
+	}
+	return parts[len(parts)-2] + "/" + parts[len(parts)-1], nil
+}
