@@ -395,6 +395,7 @@ func testCollectEndToEnd(t *testing.T, f *promFixture) {
 		t.Fatal(err)
 	}
 	checkCollected(t, r, f, 2)
+	validateSchema(t, r)
 
 	dir := t.TempDir()
 	path, err := CollectAndStore(ctx, Sources{Kube: kube, Logs: logs, Prom: f.prom}, o, dir)
