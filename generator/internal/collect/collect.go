@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
 	corev1 "k8s.io/api/core/v1"
@@ -97,11 +98,26 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	if err != nil {
 		return nil, err
 	}
+	expect := o.Expect
+	if expect.Duration == 0 {
+		// The Job declares its measured duration: a shorter run is refused.
+		if expect.Duration, err = podAnnotationDuration(pods, ExpectedDurationAnnotation); err != nil {
+			return nil, err
+		}
+	}
+	script, err := podAnnotation(pods, ScriptSHA256Annotation)
+	if err != nil {
+		return nil, err
+	}
 	r, k6v, err := parseLogs(ctx, logs, pods)
 	if err != nil {
 		return nil, err
 	}
 	r.Experiment, r.Variant, r.RunID = e.Name, VariantLabel(o.Variant), runID
+	// Refuse a broken run before querying anything else.
+	if err := results.Validate(r, expect); err != nil {
+		return nil, err
+	}
 	if k6v == "" {
 		k6v = imageTag(pods)
 	}
@@ -137,23 +153,55 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 		return nil, err
 	}
 	r.Run = &results.RunInfo{
-		Namespace:   ns,
-		WindowStart: formatTime(w.Start),
-		WindowEnd:   formatTime(w.End),
-		GitCommit:   commit,
-		K6Version:   k6v,
-		Charts:      Charts(e, o.Variant),
-		Images:      nsInfo.Images,
-		Nodes:       nsInfo.Nodes,
+		Namespace:    ns,
+		WindowStart:  formatTime(w.Start),
+		WindowEnd:    formatTime(w.End),
+		GitCommit:    commit,
+		K6Version:    k6v,
+		ScriptSHA256: script,
+		Charts:       Charts(e, o.Variant),
+		Images:       nsInfo.Images,
+		Nodes:        nsInfo.Nodes,
 	}
 	if err := Price(r, o.Lab.CostModel, e.Cost.Pricing, nsInfo.Nodes); err != nil {
 		return nil, fmt.Errorf("refusing run: price: %w", err)
 	}
-	if err := results.Validate(r, o.Expect); err != nil {
+	if err := results.Validate(r, expect); err != nil {
 		return nil, err
 	}
 	r.Normalize()
 	return r, nil
+}
+
+// Annotations the k6 Job's pods carry for the collector.
+const (
+	ExpectedDurationAnnotation = "lab.illm.dev/expected-duration"
+	ScriptSHA256Annotation     = "lab.illm.dev/script-sha256"
+)
+
+// podAnnotation is an annotation all load pods agree on ("" when none has it).
+func podAnnotation(pods []corev1.Pod, key string) (string, error) {
+	v := ""
+	for i, p := range pods {
+		a := p.Annotations[key]
+		if i > 0 && a != v {
+			return "", fmt.Errorf("load pods disagree on %s: %s has %q, %s has %q", key, pods[0].Name, v, p.Name, a)
+		}
+		v = a
+	}
+	return v, nil
+}
+
+func podAnnotationDuration(pods []corev1.Pod, key string) (time.Duration, error) {
+	v, err := podAnnotation(pods, key)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("pod %s: annotation %s: %w", pods[0].Name, key, err)
+	}
+	return d, nil
 }
 
 func variantNames(e *labmodel.Experiment) []string {
@@ -293,5 +341,7 @@ func CollectAndStore(ctx context.Context, src Sources, o Options, dir string) (s
 	if err != nil {
 		return "", err
 	}
+	// Collect validated against the declared duration already; Store
+	// validates again with the caller's expectations.
 	return results.Store(dir, r, o.Expect)
 }

@@ -266,7 +266,11 @@ func k6Pod(name string, w Window, phase corev1.PodPhase) *corev1.Pod {
 				"lab.illm.dev/experiment": "lab", "lab.illm.dev/variant": "demo", "lab.illm.dev/run": "r1",
 				"app.kubernetes.io/name": "k6",
 			},
-			Annotations: map[string]string{"kubectl.kubernetes.io/default-container": "k6"},
+			Annotations: map[string]string{
+				"kubectl.kubernetes.io/default-container": "k6",
+				ExpectedDurationAnnotation:                "30s",
+				ScriptSHA256Annotation:                    strings.Repeat("5", 64),
+			},
 		},
 		Spec: corev1.PodSpec{
 			NodeName:       "node-a",
@@ -338,6 +342,9 @@ func checkCollected(t *testing.T, r *results.Result, f *promFixture, pods int) {
 	}
 	if len(ri.GitCommit) != 40 {
 		t.Errorf("git commit %q", ri.GitCommit)
+	}
+	if ri.ScriptSHA256 != strings.Repeat("5", 64) {
+		t.Errorf("script digest %q", ri.ScriptSHA256)
 	}
 	if ri.K6Version != "1.8.1" {
 		t.Errorf("k6 version %q, want the image tag 1.8.1", ri.K6Version)
@@ -522,6 +529,8 @@ func TestCollectRefuses(t *testing.T) {
 			p.Status.Phase = corev1.PodSucceeded
 			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 		}, "has not terminated"},
+		{"shorter than declared", good, func(p *corev1.Pod) { p.Annotations[ExpectedDurationAnnotation] = "45s" }, "shorter than the declared 45s"},
+		{"bad declared duration", good, func(p *corev1.Pod) { p.Annotations[ExpectedDurationAnnotation] = "soon" }, `annotation lab.illm.dev/expected-duration: time: invalid duration "soon"`},
 		{"non-zero exit", good, func(p *corev1.Pod) { p.Status.ContainerStatuses[0].State.Terminated.ExitCode = 107 }, "exited with code 107"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -586,5 +595,18 @@ func TestPriceNodes(t *testing.T) {
 	}
 	if err := Price(r, cm, "spot", nodes); err == nil {
 		t.Error("unknown pricing accepted")
+	}
+}
+
+func TestLoadPodsMustAgree(t *testing.T) {
+	w := Window{Start: time.Unix(1_800_000_000, 0), End: time.Unix(1_800_000_030, 0)}
+	a, b := k6Pod("a", w, corev1.PodSucceeded), k6Pod("b", w, corev1.PodSucceeded)
+	b.Annotations[ScriptSHA256Annotation] = strings.Repeat("6", 64)
+	_, err := podAnnotation([]corev1.Pod{*a, *b}, ScriptSHA256Annotation)
+	if err == nil || !strings.Contains(err.Error(), "load pods disagree on lab.illm.dev/script-sha256") {
+		t.Errorf("different scripts in one run: %v", err)
+	}
+	if d, err := podAnnotationDuration([]corev1.Pod{*a, *a}, ExpectedDurationAnnotation); err != nil || d != 30*time.Second {
+		t.Errorf("duration %v, %v", d, err)
 	}
 }

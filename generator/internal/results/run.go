@@ -24,10 +24,13 @@ type RunInfo struct {
 	// GitCommit is the lab repository's HEAD when the result was collected.
 	GitCommit string `json:"git_commit"`
 	// K6Version comes from the k6 output when it says, else the image tag.
-	K6Version string     `json:"k6_version"`
-	Charts    []ChartRef `json:"charts"`
-	Images    []ImageRef `json:"images"`
-	Nodes     []NodeRef  `json:"nodes"`
+	K6Version string `json:"k6_version"`
+	// ScriptSHA256 is the digest of the k6 script the pods ran ("" when
+	// the pods do not carry it).
+	ScriptSHA256 string     `json:"script_sha256"`
+	Charts       []ChartRef `json:"charts"`
+	Images       []ImageRef `json:"images"`
+	Nodes        []NodeRef  `json:"nodes"`
 }
 
 // ChartRef is one Helm chart the experiment's variant deploys.

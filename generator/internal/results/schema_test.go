@@ -73,7 +73,7 @@ func fullResult(t *testing.T) *results.Result {
 	}
 	r.Run = &results.RunInfo{
 		Namespace: "demo", WindowStart: "2026-01-02T03:04:05Z", WindowEnd: "2026-01-02T03:05:05Z",
-		GitCommit: "0123456789abcdef0123456789abcdef01234567", K6Version: "v1.8.1",
+		GitCommit: "0123456789abcdef0123456789abcdef01234567", K6Version: "v1.8.1", ScriptSHA256: strings.Repeat("b", 64),
 		Charts: []results.ChartRef{{Component: "api", Repository: "https://charts.example.org", Chart: "api", Version: "1.2.3"}},
 		Images: []results.ImageRef{{Container: "demo/api-0/api", Image: "example/api:1.0", ImageID: "docker.io/example/api@sha256:" + strings.Repeat("a", 64)}},
 		Nodes:  []results.NodeRef{{Name: "node-1", InstanceType: "m6i.large"}},
