@@ -16,6 +16,7 @@ type Lab struct {
 	CostModel       CostModel            `json:"costModel"`
 	Policies        map[string]*Policy   `json:"policies"`
 	Appendices      map[string]*Appendix `json:"appendices"`
+	Discovery       *Discovery           `json:"discovery,omitempty"`
 }
 
 // Cluster mirrors #Cluster.
