@@ -65,6 +65,15 @@ func ValuesFile(e *model.Experiment, variant, component string) string {
 	return dir + component + ".yaml"
 }
 
+// RenderedDir is the repo-relative folder of a rendered component's
+// manifests and kustomization (docs/adr/0008-rendered-manifests.md).
+func RenderedDir(e *model.Experiment, variant, component string) string {
+	if variant == "" {
+		return ExperimentDir(e) + "/" + component
+	}
+	return ExperimentDir(e) + "/" + variant + "/" + component
+}
+
 // ExperimentDir is the repo-relative folder of an experiment's rendered files.
 func ExperimentDir(e *model.Experiment) string {
 	return "apps/" + e.Phase + "/" + e.Name
@@ -112,6 +121,7 @@ const (
 	sourceChart      = "chart"       // a chart from a Helm repository
 	sourceLocalChart = "local-chart" // a chart in this repository
 	sourceDirectory  = "directory"   // manifests or a kustomization in this repository
+	sourceRendered   = "rendered"    // a chart rendered by the generator into this repository
 )
 
 // ExperimentAppSet builds the ApplicationSet of one experiment on one
@@ -152,6 +162,12 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 		}
 		waves[c.SyncWave] = true
 		switch {
+		case c.IsRendered(c.Path != "" && isChart(c.Path)):
+			el["source"] = sourceRendered
+			el["repoURL"] = lab.RepoURL
+			el["chart"] = ""
+			el["version"] = lab.Revision
+			el["path"] = RenderedDir(e, u.Variant, c.Name)
 		case c.Chart != nil:
 			el["source"] = sourceChart
 			el["repoURL"] = HelmRepoURL(c.Chart.Repository)
@@ -306,6 +322,10 @@ func sourcesPatch(lab *model.Lab) string {
     - repoURL: LAB_REPO
       targetRevision: LAB_REVISION
       ref: values
+{{- else if eq .source "rendered" }}
+    - repoURL: LAB_REPO
+      path: {{ .path | quote }}
+      targetRevision: LAB_REVISION
 {{- else }}
     - repoURL: LAB_REPO
       path: {{ .path | quote }}

@@ -21,8 +21,9 @@ func TestTemplatePatchExpands(t *testing.T) {
 	e := &model.Experiment{Name: "exp", Phase: "p", Components: map[string]*model.Component{
 		"remote": {Name: "remote", Chart: &model.Chart{Repository: "oci://r.example.test/charts", Name: "c", Version: "1.0.0"},
 			IgnoreDifferences: []model.IgnoreDifference{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}}},
-		"local": {Name: "local", Path: "apps/x/chart", SyncWave: 2},
-		"plain": {Name: "plain", Path: "apps/x/manifests", SyncWave: -1},
+		"local":    {Name: "local", Path: "apps/x/chart", SyncWave: 2, Rendered: new(false)},
+		"rendered": {Name: "rendered", Path: "apps/x/chart"}, // local charts render by default
+		"plain":    {Name: "plain", Path: "apps/x/manifests", SyncWave: -1},
 	}}
 	as := ExperimentAppSet(lab, cl, e, func(p string) bool { return p == "apps/x/chart" })
 	// Sprig's quote, which ArgoCD provides.
@@ -54,8 +55,8 @@ func TestTemplatePatchExpands(t *testing.T) {
 		}
 		got[el["name"]] = p
 	}
-	if len(got) != 4 {
-		t.Fatalf("want 4 Applications (3 components + namespaces), got %d", len(got))
+	if len(got) != 5 {
+		t.Fatalf("want 5 Applications (4 components + namespaces), got %d", len(got))
 	}
 	remote := got["exp-remote"].Spec
 	if len(remote.Sources) != 2 || remote.Sources[0].Chart != "c" || remote.Sources[0].RepoURL != "r.example.test/charts" ||
@@ -69,6 +70,11 @@ func TestTemplatePatchExpands(t *testing.T) {
 	local := got["exp-local"].Spec
 	if len(local.Sources) != 2 || local.Sources[0].Path != "apps/x/chart" || local.Sources[0].Helm == nil || local.Sources[1].Ref != "values" {
 		t.Errorf("local chart sources: %+v", local.Sources)
+	}
+	rendered := got["exp-rendered"].Spec
+	if len(rendered.Sources) != 1 || rendered.Sources[0].Path != "apps/p/exp/rendered" || rendered.Sources[0].Helm != nil ||
+		rendered.Sources[0].RepoURL != lab.RepoURL || rendered.Sources[0].TargetRevision != "main" {
+		t.Errorf("rendered chart sources: %+v", rendered.Sources)
 	}
 	plain := got["exp-plain"].Spec
 	if len(plain.Sources) != 1 || plain.Sources[0].Path != "apps/x/manifests" || plain.Sources[0].Helm != nil || len(plain.IgnoreDifferences) != 0 {

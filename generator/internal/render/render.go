@@ -5,6 +5,7 @@ package render
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -17,7 +18,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/helm"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kustomize"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
@@ -26,11 +29,15 @@ import (
 )
 
 // Options tune a render.
-type Options struct{}
+type Options struct {
+	// Concurrency bounds the charts rendered at once (0: one per CPU);
+	// the output does not depend on it.
+	Concurrency int
+}
 
 // Lab renders the whole tree of a loaded lab.
-func Lab(src *load.Source, _ Options) (*tree.Tree, error) {
-	r := &renderer{src: src, lab: src.Lab, t: tree.New(), chartDirs: map[string]bool{}}
+func Lab(src *load.Source, opts Options) (*tree.Tree, error) {
+	r := &renderer{src: src, lab: src.Lab, t: tree.New(), chartDirs: map[string]bool{}, opts: opts}
 	if err := r.run(); err != nil {
 		return nil, err
 	}
@@ -42,6 +49,7 @@ type renderer struct {
 	lab       *model.Lab
 	t         *tree.Tree
 	chartDirs map[string]bool
+	opts      Options
 }
 
 func (r *renderer) run() error {
@@ -50,6 +58,10 @@ func (r *renderer) run() error {
 		if err := r.experiment(e); err != nil {
 			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Source, err)
 		}
+	}
+	// Rendered charts: plain manifests per component (docs/adr/0008-*).
+	if err := helm.Lab(context.Background(), r.src.Root, r.lab, exps, r.isChart, r.t, helm.Options{Concurrency: r.opts.Concurrency}); err != nil {
+		return err
 	}
 	if err := k6.Render(r.src, exps, r.t); err != nil {
 		return err
@@ -124,12 +136,9 @@ func (r *renderer) experiment(e *model.Experiment) error {
 	if err := r.t.Add(dir+"/namespaces.yaml", e.Source, bytes.Join(nsDocs, []byte("---\n"))); err != nil {
 		return err
 	}
-	kust := map[string]any{
-		"apiVersion": "kustomize.config.k8s.io/v1beta1",
-		"kind":       "Kustomization",
-		"resources":  []any{"namespaces.yaml"},
-	}
-	b, err := EncodeValue(kust)
+	// The experiment's labels, applied by the kustomize build ArgoCD runs.
+	kl := argocd.CostLabels(r.lab, e, "", "")
+	b, err := kustomize.Kustomization([]string{"namespaces.yaml"}, kustomize.Spec{Labels: kl})
 	if err != nil {
 		return err
 	}
