@@ -169,16 +169,24 @@ func scripts(t *testing.T, root string) map[string]*model.Experiment {
 	return out
 }
 
+// needNode finds Node.js: on PATH, else the pinned one that
+// scripts/runtimes.sh installs into the cache.
 func needNode(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("LAB_REQUIRE_TOOLS") == "1" {
-			t.Fatal("node is not installed (LAB_REQUIRE_TOOLS=1): install Node.js 20 or later")
-		}
-		t.Skip("node is not installed: install Node.js 20 or later to check the generated k6 scripts")
+	if node, err := exec.LookPath("node"); err == nil {
+		return node
 	}
-	return node
+	if cache, err := testenv.CacheDir(); err == nil {
+		if m, _ := filepath.Glob(filepath.Join(cache, "tools", "node-*", "node_modules", "node-linux-*", "bin", "node")); len(m) > 0 {
+			return m[len(m)-1]
+		}
+	}
+	const msg = "node is not installed: install Node.js 20 or later, or run: bash scripts/runtimes.sh build node"
+	if testenv.RequireTools() {
+		t.Fatal(msg + " (LAB_REQUIRE_TOOLS=1)")
+	}
+	t.Skip(msg)
+	return ""
 }
 
 // TestScriptsParse runs `node --check` on every script the lab renders
@@ -470,6 +478,14 @@ func TestJobs(t *testing.T) {
 		}
 	}
 	body, _ := tr.File("benchmarks/web-comparison/beta/job-r1.yaml")
+	// ramp ends last: startTime 1m + stages 30s + 30s = 2m declared; the
+	// deadline adds its graceful stop (30s), the warm-up (10s + 30s) and
+	// five minutes to start: 490s.
+	for _, want := range []string{"lab.illm.dev/expected-duration: 2m0s", "activeDeadlineSeconds: 490"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("beta/job-r1 lacks %q", want)
+		}
+	}
 	if !strings.Contains(string(body), "value: http://beta-server.web-comparison-beta.svc:9090/api") {
 		t.Errorf("beta's target override not applied:\n%s", body)
 	}

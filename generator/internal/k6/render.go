@@ -304,7 +304,7 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 	}
 	var inits []corev1.Container
 	measured := TestDuration(b)
-	deadline := measured + setupMargin
+	deadline := maxRunDuration(b) + setupMargin
 	if b.Warmup != nil {
 		wd, err := time.ParseDuration(b.Warmup.Duration)
 		if err != nil {

@@ -116,28 +116,9 @@ const gracefulStop = 30 * time.Second
 // scenarioEnd is when a scenario's last iteration may end, from the start
 // of the test: startTime + its duration or stages + gracefulStop.
 func scenarioEnd(s *model.Scenario) (time.Duration, error) {
-	var d time.Duration
-	add := func(v string) error {
-		if v == "" {
-			return nil
-		}
-		x, err := time.ParseDuration(v)
-		if err != nil {
-			return fmt.Errorf("duration %q: %v", v, err)
-		}
-		d += x
-		return nil
-	}
-	if err := add(s.StartTime); err != nil {
+	d, err := scenarioNominalEnd(s)
+	if err != nil {
 		return 0, err
-	}
-	if err := add(s.Duration); err != nil {
-		return 0, err
-	}
-	for _, st := range s.Stages {
-		if err := add(st.Duration); err != nil {
-			return 0, err
-		}
 	}
 	stop := gracefulStop
 	if s.GracefulStop != "" {
@@ -150,9 +131,47 @@ func scenarioEnd(s *model.Scenario) (time.Duration, error) {
 	return d + stop, nil
 }
 
-// TestDuration is how long one measured run lasts at most: the latest end
-// of its scenarios.
+// scenarioNominalEnd is when a scenario stops starting iterations:
+// startTime + its duration or stages.
+func scenarioNominalEnd(s *model.Scenario) (time.Duration, error) {
+	var d time.Duration
+	for _, v := range append([]string{s.StartTime, s.Duration}, stageDurations(s)...) {
+		if v == "" {
+			continue
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: %v", v, err)
+		}
+		d += x
+	}
+	return d, nil
+}
+
+func stageDurations(s *model.Scenario) []string {
+	out := make([]string, len(s.Stages))
+	for i, st := range s.Stages {
+		out[i] = st.Duration
+	}
+	return out
+}
+
+// TestDuration is how long one measured run lasts as declared: the latest
+// nominal end of its scenarios (k6 may run up to gracefulStop longer to
+// finish iterations in flight).
 func TestDuration(b *model.Benchmark) time.Duration {
+	var max time.Duration
+	for _, s := range b.Scenarios {
+		if d, err := scenarioNominalEnd(s); err == nil && d > max {
+			max = d
+		}
+	}
+	return max
+}
+
+// maxRunDuration is the longest one measured run can last, graceful stops
+// included.
+func maxRunDuration(b *model.Benchmark) time.Duration {
 	var max time.Duration
 	for _, s := range b.Scenarios {
 		if d, err := scenarioEnd(s); err == nil && d > max {
