@@ -516,6 +516,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown scenario request", `scenarios: more: {executor: "constant-vus", vus: 1, duration: "1m", requests: ["read", "delete"]}`, []string{`benchmark.scenarios.more.requests[1]: no request "delete"`}},
 		{"unknown variant target", `targets: gamma: "http://g.svc"`, []string{`benchmark.targets.gamma: no variant "gamma"`}},
 		{"threshold on unknown scenario", `thresholds: "http_req_duration{scenario:spike}": ["p(99)<1"]`, []string{`no scenario "spike"`}},
+		{"threshold on unknown request", `thresholds: "http_req_duration{name:reed}": ["p(99)<1"]`, []string{`no request "reed"`}},
+		{"scenario named warmup", `scenarios: warmup: {executor: "constant-vus", vus: 1, duration: "1m"}`, []string{`benchmark.scenarios.warmup: the name "warmup" is the warm-up's`}},
 		{"maxVUs below preAllocatedVUs", `scenarios: more: {executor: "constant-arrival-rate", rate: 1, duration: "1m", preAllocatedVUs: 5, maxVUs: 2}`, []string{"benchmark.scenarios.more.maxVUs: maxVUs 2 is below preAllocatedVUs 5"}},
 		{"body on GET", `requests: read: body: "x"`, []string{"benchmark.requests.read.body: a GET request has no body"}},
 	}

@@ -39,7 +39,13 @@ func set(s *model.Scenario) []string {
 	return out
 }
 
-var scenarioTag = regexp.MustCompile(`[{,]scenario:([^,}]+)`)
+var (
+	scenarioTag = regexp.MustCompile(`[{,]scenario:([^,}]+)`)
+	nameTag     = regexp.MustCompile(`[{,]name:([^,}]+)`)
+)
+
+// warmupScenario is the scenario name of the warm-up run.
+const warmupScenario = "warmup"
 
 // Validate checks what the CUE schema cannot: references between the
 // benchmark's fields and to the experiment's variants, and parameters an
@@ -91,10 +97,20 @@ func Validate(e *model.Experiment) error {
 			bad("scenarios."+sn, "%v", err)
 		}
 	}
+	if _, ok := b.Scenarios[warmupScenario]; ok && b.Warmup != nil {
+		bad("scenarios."+warmupScenario, "the name %q is the warm-up's: rename the scenario", warmupScenario)
+	}
+	// A threshold on a tag value nothing sets never sees a sample: k6
+	// passes it silently, so a typo would hide a crossed threshold.
 	for _, m := range sortedKeys(b.Thresholds) {
 		for _, sm := range scenarioTag.FindAllStringSubmatch(m, -1) {
 			if _, ok := b.Scenarios[sm[1]]; !ok {
 				bad(fmt.Sprintf("thresholds[%q]", m), "no scenario %q (scenarios: %s)", sm[1], list(sortedKeys(b.Scenarios)))
+			}
+		}
+		for _, sm := range nameTag.FindAllStringSubmatch(m, -1) {
+			if _, ok := b.Requests[sm[1]]; !ok {
+				bad(fmt.Sprintf("thresholds[%q]", m), "no request %q (requests: %s)", sm[1], list(sortedKeys(b.Requests)))
 			}
 		}
 	}
