@@ -17,6 +17,9 @@ import (
 // Missing: the test skips, or fails under LAB_REQUIRE_TOOLS=1.
 func prometheusBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test that needs prometheus")
+	}
 	p := os.Getenv("LAB_PROMETHEUS")
 	if p == "" {
 		var err error
