@@ -147,7 +147,7 @@ func generate(tmpl map[string]any, patch string, opts []string, el any, setID id
 		pp := field.NewPath("spec", "templatePatch")
 		text, err := execute(patch, params, opts)
 		if err != nil {
-			return nil, field.Invalid(pp, nil, err.Error())
+			return nil, field.Invalid(pp, field.OmitValueType{}, err.Error())
 		}
 		pj, err := yaml.YAMLToJSON([]byte(text))
 		if err != nil {

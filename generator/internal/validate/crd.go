@@ -227,6 +227,10 @@ func (c *compiled) validate(m map[string]any) field.ErrorList {
 	errs = append(errs, apiservervalidation.ValidateCustomResource(nil, m, c.validator)...)
 	errs = append(errs, schemaobjectmeta.Validate(ctx, nil, m, c.structural, false)...)
 	errs = append(errs, structurallisttype.ValidateListSetsAndMaps(nil, c.structural, m)...)
+	// NewValidator returns nil for a schema without x-kubernetes-validations.
+	if c.cel == nil {
+		return errs
+	}
 	if blocked, e := hasBlockingErr(errs); blocked {
 		errs = append(errs, e)
 	} else {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
@@ -48,5 +49,37 @@ func TestLabIsValid(t *testing.T) {
 	t.Log(r.Summary())
 	if r.Validated["ApplicationSet (argoproj.io)"] == 0 || r.Validated["Application (argoproj.io, generated)"] == 0 {
 		t.Errorf("no ApplicationSet or generated Application validated: %v", r.Validated)
+	}
+}
+
+// BenchmarkValidateLab validates the whole rendered lab (rendered once, outside the timer),
+// with compiled schemas cached in the shared Validator as in the CLI.
+func BenchmarkValidateLab(b *testing.B) {
+	t := renderLab(b)
+	v := Default()
+	objects := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		r := v.Tree(t)
+		objects = r.Objects() + len(r.Errors)
+	}
+	b.ReportMetric(float64(objects), "objects/op")
+}
+
+// BenchmarkValidateLabCold includes building the Validator and compiling every schema: the
+// cost of one `generator validate` run after rendering.
+func BenchmarkValidateLabCold(b *testing.B) {
+	t := renderLab(b)
+	all, err := crds.All()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := New(all)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v.Tree(t)
 	}
 }

@@ -172,6 +172,18 @@ func validateContainer(c *corev1.Container, p *field.Path, volumes sets.Set[stri
 		}
 		mounts.Insert(vm.MountPath)
 	}
+	if sc := c.SecurityContext; sc != nil && sc.AllowPrivilegeEscalation != nil && !*sc.AllowPrivilegeEscalation {
+		if sc.Privileged != nil && *sc.Privileged {
+			errs = append(errs, field.Invalid(p.Child("securityContext"), "", "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"))
+		}
+		if sc.Capabilities != nil {
+			for _, cp := range sc.Capabilities.Add {
+				if cp == "SYS_ADMIN" || cp == "CAP_SYS_ADMIN" {
+					errs = append(errs, field.Invalid(p.Child("securityContext"), "", "cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN"))
+				}
+			}
+		}
+	}
 	rp := p.Child("resources")
 	for name, q := range c.Resources.Limits {
 		if q.Sign() < 0 {

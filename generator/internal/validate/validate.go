@@ -284,11 +284,8 @@ func (v *Validator) object(o Object, r *Report) {
 	case isBuiltin(id.gvk):
 		errs = builtin(id.gvk, js)
 	default:
-		errs = field.ErrorList{field.NotSupported(field.NewPath("kind"), id.gvk.Kind,
-			[]string{"a built-in kind or a kind of the vendored CRDs (generator/internal/crds)"})}
-		errs[0].Detail = fmt.Sprintf("no schema for %s: not a built-in kind nor one of the vendored CRDs (generator/internal/crds)", id.gvk)
-		errs[0].Type = field.ErrorTypeInvalid
-		errs[0].Field = ""
+		errs = field.ErrorList{field.Invalid(field.NewPath("kind"), id.gvk.Kind,
+			fmt.Sprintf("no schema for %s: neither a built-in kind nor a kind of the vendored CRDs (generator/internal/crds)", id.gvk.GroupVersion()))}
 	}
 	for _, fe := range errs {
 		fail(fieldError(id, fe, ""))
