@@ -139,7 +139,9 @@ func RunWindow(pods []corev1.Pod) (Window, error) {
 type Namespace struct {
 	Requests map[string]Request // by namespace/pod/container
 	Images   []results.ImageRef
-	Nodes    []results.NodeRef
+	// Nodes ran any pod of the run; SUTNodes ran the system under test
+	// (what node-hour pricing charges: not the load generator's node).
+	Nodes, SUTNodes []results.NodeRef
 }
 
 // Request is one container's resource requests.
@@ -177,7 +179,8 @@ func ReadNamespace(ctx context.Context, c kubernetes.Interface, ns, run string) 
 			out.Images = append(out.Images, results.ImageRef{Container: ns + "/" + p.Name + "/" + st.Name, Image: st.Image, ImageID: st.ImageID})
 		}
 		if p.Spec.NodeName != "" {
-			nodes[p.Spec.NodeName] = true
+			_, load := p.Labels[labels.Run]
+			nodes[p.Spec.NodeName] = nodes[p.Spec.NodeName] || !load
 		}
 	}
 	names := make([]string, 0, len(nodes))
@@ -190,7 +193,11 @@ func ReadNamespace(ctx context.Context, c kubernetes.Interface, ns, run string) 
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n, err)
 		}
-		out.Nodes = append(out.Nodes, results.NodeRef{Name: n, InstanceType: node.Labels[InstanceTypeLabel]})
+		ref := results.NodeRef{Name: n, InstanceType: node.Labels[InstanceTypeLabel]}
+		out.Nodes = append(out.Nodes, ref)
+		if nodes[n] {
+			out.SUTNodes = append(out.SUTNodes, ref)
+		}
 	}
 	sort.Slice(out.Images, func(i, j int) bool { return out.Images[i].Container < out.Images[j].Container })
 	return out, nil

@@ -163,7 +163,7 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 		Images:       nsInfo.Images,
 		Nodes:        nsInfo.Nodes,
 	}
-	if err := Price(r, o.Lab.CostModel, e.Cost.Pricing, nsInfo.Nodes); err != nil {
+	if err := Price(r, o.Lab.CostModel, e.Cost.Pricing, nsInfo.SUTNodes); err != nil {
 		return nil, fmt.Errorf("refusing run: price: %w", err)
 	}
 	if err := results.Validate(r, expect); err != nil {

@@ -273,7 +273,7 @@ func k6Pod(name string, w Window, phase corev1.PodPhase) *corev1.Pod {
 			},
 		},
 		Spec: corev1.PodSpec{
-			NodeName:       "node-a",
+			NodeName:       "node-k6",
 			InitContainers: []corev1.Container{{Name: "warmup", Image: "grafana/k6:1.8.1"}},
 			Containers:     []corev1.Container{{Name: "k6", Image: "grafana/k6:1.8.1"}},
 			RestartPolicy:  corev1.RestartPolicyNever,
@@ -352,7 +352,7 @@ func checkCollected(t *testing.T, r *results.Result, f *promFixture, pods int) {
 	if len(ri.Charts) != 2 || ri.Charts[0].Component != "demo/api" || ri.Charts[0].Version != "1.2.3" || ri.Charts[1].Component != "prometheus" {
 		t.Errorf("charts %+v", ri.Charts)
 	}
-	if len(ri.Nodes) != 2 || ri.Nodes[0] != (results.NodeRef{Name: "node-a", InstanceType: "m6i.large"}) {
+	if len(ri.Nodes) != 3 || ri.Nodes[0] != (results.NodeRef{Name: "node-a", InstanceType: "m6i.large"}) || ri.Nodes[2].Name != "node-k6" {
 		t.Errorf("nodes %+v", ri.Nodes)
 	}
 	var digests int
@@ -416,6 +416,19 @@ func testCollectEndToEnd(t *testing.T, f *promFixture) {
 		t.Errorf("second store: %v", err)
 	}
 
+	// Node-hour pricing charges the system under test's nodes, not the
+	// load generator's.
+	e.Cost.Pricing = "nodes"
+	lab.CostModel.NodeHour = map[string]float64{"m6i.large": 0.096, "c6i.xlarge": 0.17, "c6i.2xlarge": 0.34}
+	rn, err := Collect(ctx, Sources{Kube: kube, Logs: logs, Prom: f.prom}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (0.096 + 0.17) * rn.DurationS / 3600; rn.Cost.Method != "node" || math.Abs(rn.Cost.Total-want) > 1e-12 {
+		t.Errorf("node cost %+v, want total %v", rn.Cost, want)
+	}
+	e.Cost.Pricing = "resources"
+
 	// A declared metric without data refuses the run: nothing is stored.
 	e.Measure.Metrics["missing"] = &labmodel.Metric{Name: "missing", Query: `sum(lab_missing{namespace="$namespace"})`, Unit: "count", Aggregation: "last"}
 	o.RunID = "r1-again"
@@ -438,7 +451,7 @@ func mustCreate(t *testing.T, kube kubernetes.Interface, w Window) {
 	if _, err := kube.CoreV1().ServiceAccounts("lab-demo").Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []*corev1.Node{node("node-a", "m6i.large"), node("node-b", "c6i.xlarge")} {
+	for _, n := range []*corev1.Node{node("node-a", "m6i.large"), node("node-b", "c6i.xlarge"), node("node-k6", "c6i.2xlarge")} {
 		if _, err := kube.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
