@@ -7,9 +7,12 @@
 package helm
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -78,7 +81,7 @@ func Render(ch *chart.Chart, values map[string]any, rel Release, caps *chartutil
 		Name: rel.Name, Namespace: rel.Namespace, Revision: 1, IsInstall: true,
 	}, caps)
 	if err != nil {
-		return nil, fmt.Errorf("chart %s: %w", ch.Name(), err)
+		return nil, fmt.Errorf("chart %s: %s", ch.Name(), withValues(err.Error(), values))
 	}
 	files, err := engine.Render(ch, top)
 	if err != nil {
@@ -179,3 +182,46 @@ func splitDocs(s string) []string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// schemaPath finds the value paths in Helm's schema errors ("- at '/a/b': ...").
+var schemaPath = regexp.MustCompile(`(?m)^(\s*- at '(/[^']*)'):(.*)$`)
+
+// withValues adds to each schema error line the value the user gave at
+// that path, so the message says what was wrong and where.
+func withValues(msg string, values map[string]any) string {
+	return schemaPath.ReplaceAllStringFunc(msg, func(line string) string {
+		m := schemaPath.FindStringSubmatch(line)
+		v, ok := lookup(values, m[2])
+		if !ok {
+			return line
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return line
+		}
+		return line + " (got " + string(b) + ")"
+	})
+}
+
+// lookup reads a JSON pointer (/a/0/b) in values.
+func lookup(v any, pointer string) (any, bool) {
+	for _, tok := range strings.Split(strings.TrimPrefix(pointer, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[tok]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil, false
+			}
+			v = x[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
+}

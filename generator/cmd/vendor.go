@@ -1,0 +1,58 @@
+package cmd
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/charts"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+)
+
+func init() { register(newVendorCmd) }
+
+func newVendorCmd() *cobra.Command {
+	var plainHTTP bool
+	c := &cobra.Command{
+		Use:   "vendor",
+		Short: "Download the pinned remote charts of rendered components into charts/",
+		Long: `vendor is the only verb that reaches chart repositories. It pulls the remote
+chart of every component marked rendered: true, at its pinned version, into
+charts/<name>-<version>.tgz (HTTP repositories through their index.yaml, OCI
+registries through Helm's registry client) and records each file's sha256 in
+charts/lock.json. Charts no longer needed are removed.
+
+render then works offline: it reads charts/ and verifies every checksum, and
+fails naming the chart when one is missing. Commit charts/ with the lab.
+
+Concurrent runs wait for each other (charts/.lock); files are written to a
+temporary file and renamed into place.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			root, _ := cmd.Flags().GetString("root")
+			src, err := load.Load(root)
+			if err != nil {
+				return err
+			}
+			refs := charts.Needed(src.Lab)
+			rep, err := charts.Vendor(cmd.Context(), root, refs, charts.Options{PlainHTTP: plainHTTP})
+			out := cmd.OutOrStdout()
+			if rep != nil {
+				for _, e := range rep.Pulled {
+					fmt.Fprintf(out, "pulled %s/%s (%s) sha256:%s\n", charts.Dir, e.File, e.Repository, e.SHA256)
+				}
+				for _, f := range rep.Pruned {
+					fmt.Fprintf(out, "removed %s/%s: no rendered component uses it\n", charts.Dir, f)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "vendored %d charts: %d pulled, %d up to date, %d removed (%s)\n",
+				len(refs), len(rep.Pulled), len(rep.Kept), len(rep.Pruned), charts.LockFile)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to OCI registries over plain http (a local registry)")
+	return c
+}
