@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,9 +33,15 @@ var (
 	tableErr  error
 )
 
-// RepoRoot returns the repository root: the nearest parent of the working directory holding
-// hack/tools/tools.tsv (go test runs in the package folder, which lies under it).
+// RepoRoot returns the repository root: the folder holding hack/tools/tools.tsv, found from
+// this source file's location (go test builds keep it) or else above the working directory.
 func RepoRoot() (string, error) {
+	if _, file, _, ok := runtime.Caller(0); ok {
+		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+		if _, err := os.Stat(filepath.Join(root, toolsTable)); err == nil {
+			return filepath.Clean(root), nil
+		}
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
