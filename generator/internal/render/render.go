@@ -69,6 +69,9 @@ func (r *renderer) run() error {
 	if err := kyverno.Render(r.src, r.t); err != nil {
 		return err
 	}
+	if err := r.discovery(); err != nil {
+		return err
+	}
 	byName := map[string]*model.Experiment{}
 	for _, e := range exps {
 		byName[e.Name] = e

@@ -1,0 +1,5 @@
+package suggest
+
+import "sort"
+
+func sortStrings(s []string) { sort.Strings(s) }
