@@ -288,7 +288,12 @@ func imageTag(pods []corev1.Pod) string {
 				img = img[:at]
 			}
 			if colon := strings.LastIndexByte(img, ':'); colon > strings.LastIndexByte(img, '/') {
-				return img[colon+1:]
+				tag := img[colon+1:]
+				// Spelled as k6 prints its version: v1.8.1.
+				if tag != "" && tag[0] >= '0' && tag[0] <= '9' {
+					tag = "v" + tag
+				}
+				return tag
 			}
 		}
 	}

@@ -346,8 +346,8 @@ func checkCollected(t *testing.T, r *results.Result, f *promFixture, pods int) {
 	if ri.ScriptSHA256 != strings.Repeat("5", 64) {
 		t.Errorf("script digest %q", ri.ScriptSHA256)
 	}
-	if ri.K6Version != "1.8.1" {
-		t.Errorf("k6 version %q, want the image tag 1.8.1", ri.K6Version)
+	if ri.K6Version != "v1.8.1" {
+		t.Errorf("k6 version %q, want the image tag v1.8.1", ri.K6Version)
 	}
 	if len(ri.Charts) != 2 || ri.Charts[0].Component != "demo/api" || ri.Charts[0].Version != "1.2.3" || ri.Charts[1].Component != "prometheus" {
 		t.Errorf("charts %+v", ri.Charts)
@@ -506,6 +506,12 @@ func TestLogsThroughClientGo(t *testing.T) {
 	}
 	if r.Requests != 3000 || r.SourceFormat != results.FormatSummary || k6v != "" {
 		t.Errorf("requests %d, format %s, version %q", r.Requests, r.SourceFormat, k6v)
+	}
+	// k6 prints its version (k6 version) before the run: it wins over the tag.
+	withVersion := append([]byte("k6 v1.9.0-rc.1 (commit/0123abc, go1.26.8, linux/amd64)\n"), log...)
+	_, k6v, err = parseLogs(context.Background(), mapLogs{"lab-demo/lab-demo-k6-r1-abcde/k6": withVersion}, pods)
+	if err != nil || k6v != "v1.9.0-rc.1" {
+		t.Errorf("version from the log: %q, %v", k6v, err)
 	}
 	got, err := RunWindow(pods)
 	if err != nil || !got.Start.Equal(w.Start) || !got.End.Equal(w.End) {
