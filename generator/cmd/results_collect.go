@@ -38,8 +38,10 @@ the repository commit, chart versions, image digests, node types and the k6
 version, prices the run with the lab's cost model and stores it.
 
 A run is refused, and nothing stored, when a load pod did not succeed, a log
-holds no complete summary, any query returns no data or a NaN or negative
-value, or the result fails validation.`,
+holds no complete summary, the run is shorter than the Job declares (pod
+annotation lab.illm.dev/expected-duration, unless --expect-duration is given),
+any query returns no data or a NaN or negative value, or the result fails
+validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			root, _ := c.Flags().GetString("root")
@@ -95,7 +97,7 @@ value, or the result fails validation.`,
 	f.StringVar(&promURL, "prometheus", "", "Prometheus base URL, e.g. http://127.0.0.1:9090 (required)")
 	f.DurationVar(&step, "step", 15*time.Second, "resolution of the range queries of declared metrics")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
-	f.DurationVar(&expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused")
+	f.DurationVar(&expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused (default: the pods' lab.illm.dev/expected-duration)")
 	f.DurationVar(&slack, "duration-slack", results.DefaultDurationSlack, "tolerance on --expect-duration")
 	f.Float64Var(&maxErr, "max-error-rate", -1, "refuse runs whose error rate is above this (0..1); negative disables")
 	for _, n := range []string{"experiment", "run", "prometheus"} {
