@@ -120,6 +120,8 @@ func validateBuiltin(gvk schema.GroupVersionKind, obj runtime.Object) field.Erro
 		errs = append(errs, validateConfigMap(o)...)
 	case *corev1.Secret:
 		errs = append(errs, validateSecret(o)...)
+	case *corev1.Service:
+		errs = append(errs, validateService(o)...)
 	case *corev1.Pod:
 		errs = append(errs, validatePodSpec(&o.Spec, field.NewPath("spec"), true)...)
 	case *batchv1.Job:
@@ -313,5 +315,53 @@ func validateWorkload(replicas *int32, sel *metav1.LabelSelector, tmpl *corev1.P
 		errs = append(errs, field.NotSupported(tp.Child("spec", "restartPolicy"), rp, []corev1.RestartPolicy{corev1.RestartPolicyAlways}))
 	}
 	errs = append(errs, validatePodSpec(&tmpl.Spec, tp.Child("spec"), false)...)
+	return errs
+}
+
+// validateService mirrors the port rules of ValidateService.
+func validateService(svc *corev1.Service) field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	headless := svc.Spec.ClusterIP == corev1.ClusterIPNone
+	switch svc.Spec.Type {
+	case "", corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer:
+		if len(svc.Spec.Ports) == 0 && !headless {
+			errs = append(errs, field.Required(p.Child("ports"), ""))
+		}
+	case corev1.ServiceTypeExternalName:
+	default:
+		errs = append(errs, field.NotSupported(p.Child("type"), svc.Spec.Type, []corev1.ServiceType{corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeExternalName}))
+	}
+	names := map[string]bool{}
+	for i, port := range svc.Spec.Ports {
+		pp := p.Child("ports").Index(i)
+		if len(svc.Spec.Ports) > 1 && port.Name == "" {
+			errs = append(errs, field.Required(pp.Child("name"), ""))
+		}
+		if port.Name != "" {
+			errs = append(errs, dnsLabel(port.Name, pp.Child("name"))...)
+			if names[port.Name] {
+				errs = append(errs, field.Duplicate(pp.Child("name"), port.Name))
+			}
+			names[port.Name] = true
+		}
+		for _, msg := range validationIsValidPortNum(int(port.Port)) {
+			errs = append(errs, field.Invalid(pp.Child("port"), port.Port, msg))
+		}
+		if port.Protocol != "" && !contains(supportedProtocols, port.Protocol) {
+			errs = append(errs, field.NotSupported(pp.Child("protocol"), port.Protocol, supportedProtocols))
+		}
+		tp := port.TargetPort
+		if tp.Type == intstrString {
+			for _, msg := range validationIsValidPortName(tp.StrVal) {
+				errs = append(errs, field.Invalid(pp.Child("targetPort"), tp.StrVal, msg))
+			}
+		} else if tp.IntVal != 0 {
+			for _, msg := range validationIsValidPortNum(int(tp.IntVal)) {
+				errs = append(errs, field.Invalid(pp.Child("targetPort"), tp.IntVal, msg))
+			}
+		}
+	}
+	errs = append(errs, metav1validation.ValidateLabels(svc.Spec.Selector, p.Child("selector"))...)
 	return errs
 }
