@@ -209,7 +209,15 @@ func (c *Client) attempt(req *http.Request, cached *entry) (resp *http.Response,
 	ctx, cancel := context.WithTimeout(req.Context(), c.opts.Timeout)
 	defer cancel()
 	r := req.Clone(ctx)
-	r.Header.Set("User-Agent", c.opts.UserAgent)
+	if req.Body != nil && req.GetBody != nil {
+		// A retried request sends its body again.
+		if r.Body, err = req.GetBody(); err != nil {
+			return nil, false, err
+		}
+	}
+	if r.Header.Get("User-Agent") == "" || req.Method == http.MethodGet {
+		r.Header.Set("User-Agent", c.opts.UserAgent)
+	}
 	if cached != nil {
 		if cached.ETag != "" {
 			r.Header.Set("If-None-Match", cached.ETag)

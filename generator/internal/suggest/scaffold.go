@@ -87,19 +87,19 @@ func (s *Spec) CUE() ([]byte, error) {
 		fmt.Fprintf(&b, "// %s\n", oneLine(h))
 	}
 	b.WriteString("package phases\n\n")
-	fmt.Fprintf(&b, "lab: phases: %s: experiments: %s: {\n", q(s.Phase), q(s.Name))
+	fmt.Fprintf(&b, "lab: phases: %s: experiments: %s: {\n", label(s.Phase), label(s.Name))
 	fmt.Fprintf(&b, "kind: %s\nstatus: \"backlog\"\ntitle: %s\ndescription: %s\n", q(s.Kind), q(s.Title), q(s.Description))
 	switch {
 	case s.Kind == "comparison":
 		b.WriteString("variants: {\n")
 		for _, c := range s.Charts {
-			fmt.Fprintf(&b, "%s: components: %s: chart: {repository: %s, name: %s, version: %s}\n", q(c.Component), q(c.Name), q(c.Repository), q(c.Name), q(c.Version))
+			fmt.Fprintf(&b, "%s: components: %s: chart: {repository: %s, name: %s, version: %s}\n", label(c.Component), label(c.Name), q(c.Repository), q(c.Name), q(c.Version))
 		}
 		b.WriteString("}\n")
 	case len(s.Charts) > 0:
 		b.WriteString("components: {\n")
 		for _, c := range s.Charts {
-			fmt.Fprintf(&b, "%s: chart: {repository: %s, name: %s, version: %s}\n", q(c.Component), q(c.Repository), q(c.Name), q(c.Version))
+			fmt.Fprintf(&b, "%s: chart: {repository: %s, name: %s, version: %s}\n", label(c.Component), q(c.Repository), q(c.Name), q(c.Version))
 		}
 		b.WriteString("}\n")
 	default:
@@ -162,6 +162,16 @@ func q(s string) string {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	return strings.TrimSpace(b.String())
+}
+
+var identRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
+
+// label is a CUE field label: bare when it is an identifier.
+func label(s string) string {
+	if identRE.MatchString(s) {
+		return s
+	}
+	return q(s)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
