@@ -50,7 +50,7 @@ func TestBenchmarkElement(t *testing.T) {
 	}
 	steps := as.Spec.Strategy.RollingSync.Steps
 	last := steps[len(steps)-1].MatchExpressions[0]
-	if len(last.Values) != 1 || last.Values[0] != "4" {
+	if len(last.Values) != 1 || last.Values[0] != WaveLabel(4) {
 		t.Errorf("last rolling-sync step %v, want the benchmark's wave 4", last)
 	}
 }

@@ -211,7 +211,7 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 		labels.Component:  "{{.component}}",
 		labels.CostCenter: costCenter(lab, e),
 		labels.PartOf:     lab.Name,
-		labels.SyncWave:   "{{.wave}}",
+		labels.SyncWave:   "w{{.wave}}",
 	}
 	factor := int64(2)
 	as := &ApplicationSet{
@@ -271,6 +271,10 @@ func ignoreDifferencesJSON(ids []model.IgnoreDifference) string {
 	return string(b)
 }
 
+// WaveLabel is the value of the sync-wave label: label values must start
+// with a letter or digit, and waves can be negative.
+func WaveLabel(w int) string { return "w" + strconv.Itoa(w) }
+
 // rollingSync syncs the Applications wave by wave: ArgoCD does not order
 // the Applications of an ApplicationSet by sync-wave annotation, but its
 // progressive syncs do, by label (see docs/adr/0003-*).
@@ -283,7 +287,7 @@ func rollingSync(waves map[int]bool) *ApplicationSetStrategy {
 	steps := make([]RollingSyncStep, len(ws))
 	for i, w := range ws {
 		steps[i] = RollingSyncStep{MatchExpressions: []MatchExpression{{
-			Key: labels.SyncWave, Operator: "In", Values: []string{strconv.Itoa(w)},
+			Key: labels.SyncWave, Operator: "In", Values: []string{WaveLabel(w)},
 		}}}
 	}
 	return &ApplicationSetStrategy{Type: "RollingSync", RollingSync: &RollingSync{Steps: steps}}

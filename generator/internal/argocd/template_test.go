@@ -90,7 +90,7 @@ func TestTemplatePatchExpands(t *testing.T) {
 	for _, s := range as.Spec.Strategy.RollingSync.Steps {
 		steps = append(steps, s.MatchExpressions[0].Values[0])
 	}
-	if strings.Join(steps, ",") != "-2,-1,0,2" {
-		t.Errorf("rolling sync steps = %v, want -2,-1,0,2", steps)
+	if strings.Join(steps, ",") != "w-2,w-1,w0,w2" {
+		t.Errorf("rolling sync steps = %v, want w-2,w-1,w0,w2", steps)
 	}
 }
