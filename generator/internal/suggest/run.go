@@ -33,8 +33,8 @@ type RunOptions struct {
 	NoScaffold bool
 	// LLM forces the categorizer on (it is otherwise as CUE says);
 	// LLMBaseURL points it elsewhere than Anthropic's API (tests).
-	LLM        bool
-	LLMBaseURL string
+	LLM                       bool
+	LLMBaseURL                string
 	GitHubToken, AnthropicKey string
 	// Backoff overrides the first retry delay (tests).
 	Backoff time.Duration
@@ -72,6 +72,9 @@ func Run(ctx context.Context, o RunOptions) (*Outcome, error) {
 		Timeout: time.Duration(cfg.Limits.TimeoutSeconds) * time.Second, MaxBytes: cfg.Limits.MaxBytes,
 		Retries: cfg.Limits.Retries, RequestsPerSecond: cfg.Limits.RequestsPerSecond,
 		Cache: cache, Offline: o.Offline, Backoff: o.Backoff,
+		// Fetch times are the run's date: cache ages and star growth
+		// count in run days, and a run is reproducible.
+		Now: func() time.Time { return o.Date.UTC() },
 	})
 	now := o.Date.UTC()
 	res, snap, err := discover.Run(ctx, cfg.Sources, discover.Options{Client: client, Cache: cache, GitHubToken: o.GitHubToken, Now: now, Only: o.Only})

@@ -1,0 +1,139 @@
+package discover_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover/replay"
+)
+
+func read(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/replay/" + p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseLandscape(t *testing.T) {
+	ps, err := discover.ParseLandscape(read(t, "landscape/landscape.yml"), "ls", 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name+"/"+p.Maturity+"/"+p.Repo)
+	}
+	// Items without a maturity (Grafana, Kueue) are products, left out.
+	want := "Prometheus/graduated/prometheus/prometheus,Pixie/sandbox/pixie-io/pixie,Kepler/sandbox/sustainable-computing-io/kepler,OpenTracing/archived/opentracing/specification,Cilium/graduated/cilium/cilium,Evil <script>alert(1)</script> [x](javascript:alert(1))/sandbox/,KEDA/graduated/kedacore/keda"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if ps[0].Category != "Observability and Analysis" || ps[0].Subcategory != "Observability" || ps[0].URL != "https://prometheus.io/" {
+		t.Errorf("prometheus: %+v", ps[0])
+	}
+	if ps[5].URL != "" {
+		t.Errorf("a javascript: URL was kept: %q", ps[5].URL)
+	}
+	if ps, _ := discover.ParseLandscape(read(t, "landscape/landscape.yml"), "ls", 1, 2); len(ps) != 2 {
+		t.Errorf("limit 2: %d", len(ps))
+	}
+	for _, bad := range []string{"landscape/malformed.yml", "feeds/cncf-rss.xml"} {
+		if _, err := discover.ParseLandscape(read(t, bad), "ls", 1, 10); err == nil || !strings.HasPrefix(err.Error(), "landscape.yml: ") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func TestParseFeeds(t *testing.T) {
+	src := discover.Source{Name: "blog", Weight: 0.5, Limit: 10}
+	rss, err := discover.ParseFeed(read(t, "feeds/cncf-rss.xml"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rss) != 4 || rss[0].Title != "How we cut our observability bill with Beyla and Vector" || rss[0].Published.Format(time.DateOnly) != "2026-11-20" {
+		t.Fatalf("rss: %+v", rss)
+	}
+	evil := rss[2]
+	if strings.Contains(evil.Title, "<img") || strings.Contains(evil.Summary, "alert(\"x\")") || evil.URL != "" {
+		t.Errorf("hostile entry kept markup or a javascript: link: %+v", evil)
+	}
+	if evil.Summary != "Tetragon & friends" {
+		t.Errorf("summary %q", evil.Summary)
+	}
+	atom, err := discover.ParseFeed(read(t, "feeds/kubernetes-atom.xml"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(atom) != 2 || atom[0].URL != "https://kubernetes.io/blog/2026/11/19/kubelet-native-histograms/" || atom[0].Summary != "The kubelet now exposes native histograms." {
+		t.Errorf("atom: %+v", atom)
+	}
+	if _, err := discover.ParseFeed(read(t, "feeds/malformed.xml"), src); err == nil || !strings.HasPrefix(err.Error(), "feed: ") {
+		t.Errorf("malformed: %v", err)
+	}
+}
+
+func TestParseHN(t *testing.T) {
+	src := discover.Source{Name: "hn", Weight: 1, Limit: 10, MinPoints: 50}
+	ms, err := discover.ParseHN(read(t, "hn/search-kubernetes.json"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 12-point story is under minPoints; the Ask HN has no url.
+	if len(ms) != 3 || ms[0].Points != 412 || ms[2].URL != "https://news.ycombinator.com/item?id=46000888" {
+		t.Errorf("%+v", ms)
+	}
+	if _, err := discover.ParseHN(read(t, "hn/not-search.json"), src); err == nil || !strings.Contains(err.Error(), "not a search answer") {
+		t.Errorf("error answer: %v", err)
+	}
+	if u := discover.HNURL(discover.Source{URL: "https://hn.example.test/api/v1/search", Query: "ebpf", MinPoints: 50, Limit: 30}); u != "https://hn.example.test/api/v1/search?hitsPerPage=30&numericFilters=points%3E%3D50&query=ebpf&tags=story" {
+		t.Errorf("HNURL %s", u)
+	}
+}
+
+// TestGitHub reads repositories by topic through go-github against the
+// recorded answers: stars, contributors and commits from the last page
+// of one-item pages, the latest release, and growth against the previous
+// snapshot.
+func TestGitHub(t *testing.T) {
+	srv := replay.Start("testdata/replay")
+	defer srv.Close()
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	c := newClient(t, srv, discover.HTTPOptions{Now: func() time.Time { return now }})
+	snap := discover.Snapshot{"grafana/beyla": {Cur: 6212, CurAt: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)}}
+	g := &discover.GitHub{Source: discover.Source{Name: "gh", URL: srv.URL + "/github", Topics: []string{"observability", "ebpf"}, MinStars: 1000, Limit: 10, Weight: 1}, HTTP: c.HTTP, Now: now, Snap: snap, Token: "t0ken"}
+	ps, warns, err := g.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 0 {
+		t.Errorf("warnings: %v", warns)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Repo)
+	}
+	if strings.Join(got, ",") != "prometheus/prometheus,vectordotdev/vector,grafana/beyla,pixie-io/pixie,cilium/tetragon,someone/awesome-ebpf-list" {
+		t.Errorf("order: %v", got)
+	}
+	b := ps[2]
+	if b.Stars != 6812 || b.Contributors != 212 || b.Commits30d != 164 || b.LatestRelease != "v2.7.3" || !b.HasPrev || b.PrevStars != 6212 || b.PrevDays != 7 {
+		t.Errorf("beyla: %+v", b)
+	}
+	if a := ps[5]; a.Commits30d != 0 || a.Contributors != 9 || a.LatestRelease != "" {
+		t.Errorf("awesome list: %+v", a)
+	}
+	if auth := srv.Requests()[0].Header.Get("Authorization"); auth != "Bearer t0ken" {
+		t.Errorf("Authorization %q", auth)
+	}
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/commits") && !strings.Contains(r.Query, "since=2026-10-24T00%3A00%3A00Z") {
+			t.Errorf("commits query %s", r.Query)
+		}
+	}
+}
