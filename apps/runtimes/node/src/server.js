@@ -78,8 +78,11 @@ function createHandler(pool) {
   function echo(req, res) {
     const declared = Number(req.headers['content-length']);
     if (declared > ECHO_MAX_BYTES) {
-      // Don't read a body we will refuse; close so the connection isn't reused mid-body.
+      // Refuse without buffering, but let the client finish sending (the
+      // body is discarded) so it reads the 413 instead of a broken pipe;
+      // close so the connection isn't reused.
       res.setHeader('Connection', 'close');
+      req.resume();
       return send(res, 413, errors.bodyTooLarge);
     }
     const chunks = [];
