@@ -241,3 +241,40 @@ func TestRenderDeterministicAcrossConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderLab measures load plus render of the real lab as it is
+// (its local charts rendered here) and with every chart left to ArgoCD
+// (rendered: false everywhere): the difference is what rendering costs.
+func BenchmarkRenderLab(b *testing.B) {
+	root := repoRoot(b)
+	for _, tc := range []struct {
+		name     string
+		rendered bool
+	}{{"charts-rendered", true}, {"charts-to-argocd", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			files := 0
+			for i := 0; i < b.N; i++ {
+				src, err := load.Load(root)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !tc.rendered {
+					for _, p := range src.Lab.Phases {
+						for _, e := range p.Experiments {
+							for _, u := range argocd.Units(e) {
+								u.Component.Rendered = new(false)
+							}
+						}
+					}
+				}
+				t, err := render.Lab(src, render.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				files = t.Len()
+			}
+			b.ReportMetric(float64(files), "files")
+		})
+	}
+}
