@@ -1,8 +1,10 @@
 package validate
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"sync"
 
@@ -26,13 +28,21 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
 )
 
-// Validator validates objects. Schemas are compiled once per kind and version, on first use,
-// and reused: a Validator is safe for concurrent use.
+// Validator validates objects. CRD files are decoded when a kind they define is first met,
+// and schemas compiled once per kind and version on first use, then reused: a Validator is
+// safe for concurrent use.
 type Validator struct {
+	mu   sync.Mutex
 	defs map[schema.GroupVersionKind]*crdVersion
-
-	mu       sync.Mutex
+	// lazy holds the embedded CRD files not decoded yet, by the kind each defines.
+	lazy     map[schema.GroupKind]*lazyFile
 	compiled map[schema.GroupVersionKind]*compiledOnce
+}
+
+type lazyFile struct {
+	name string
+	once sync.Once
+	err  error
 }
 
 // crdVersion is one served version of a CRD.
@@ -63,24 +73,64 @@ var (
 )
 
 // Default returns the Validator for the vendored CRDs (generator/internal/crds), built once.
-// It panics if the embedded CRDs cannot be decoded, which the crds package's tests rule out.
+// It panics if an embedded CRD cannot be decoded, which the crds package's tests rule out.
 func Default() *Validator {
-	defaultOnce.Do(func() {
-		var all []*apiextensionsv1.CustomResourceDefinition
-		if all, defaultErr = crds.All(); defaultErr == nil {
-			defaultV, defaultErr = New(all)
-		}
-	})
+	defaultOnce.Do(func() { defaultV, defaultErr = embedded() })
 	if defaultErr != nil {
 		panic(fmt.Sprintf("validate: vendored CRDs: %v", defaultErr))
 	}
 	return defaultV
 }
 
+// The group and kind of a CRD manifest, read without decoding megabytes of schema.
+var (
+	crdGroupRE = regexp.MustCompile(`(?m)^  group: (\S+)$`)
+	crdKindRE  = regexp.MustCompile(`(?m)^    kind: (\S+)$`)
+)
+
+// embedded indexes the vendored CRD files by the kind each defines, to decode only those the
+// objects need (decoding all of them costs most of a cold run). A file whose kind cannot be
+// read that way is decoded now.
+func embedded() (*Validator, error) {
+	v, _ := New(nil)
+	for _, f := range crds.Files() {
+		b, err := crds.Raw(f)
+		if err != nil {
+			return nil, err
+		}
+		g, k := crdGroupRE.FindSubmatch(b), crdKindRE.FindSubmatch(b)
+		gk := schema.GroupKind{}
+		if g != nil && k != nil {
+			gk = schema.GroupKind{Group: string(g[1]), Kind: string(k[1])}
+		}
+		if _, dup := v.lazy[gk]; dup || gk.Kind == "" || bytes.Count(b, []byte("\nkind: CustomResourceDefinition")) != 1 {
+			cs, err := crds.Load(f)
+			if err != nil {
+				return nil, err
+			}
+			if err := v.add(cs); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		v.lazy[gk] = &lazyFile{name: f}
+	}
+	return v, nil
+}
+
 // New returns a Validator knowing the built-in kinds and the kinds of the given CRDs (every
 // served version). Two CRDs defining the same kind are an error.
 func New(defs []*apiextensionsv1.CustomResourceDefinition) (*Validator, error) {
-	v := &Validator{defs: map[schema.GroupVersionKind]*crdVersion{}, compiled: map[schema.GroupVersionKind]*compiledOnce{}}
+	v := &Validator{
+		defs:     map[schema.GroupVersionKind]*crdVersion{},
+		lazy:     map[schema.GroupKind]*lazyFile{},
+		compiled: map[schema.GroupVersionKind]*compiledOnce{},
+	}
+	return v, v.add(defs)
+}
+
+// add registers CRDs; the caller holds v.mu or owns v.
+func (v *Validator) add(defs []*apiextensionsv1.CustomResourceDefinition) error {
 	for _, c := range defs {
 		for _, ver := range c.Spec.Versions {
 			if !ver.Served {
@@ -88,29 +138,46 @@ func New(defs []*apiextensionsv1.CustomResourceDefinition) (*Validator, error) {
 			}
 			gvk := schema.GroupVersionKind{Group: c.Spec.Group, Version: ver.Name, Kind: c.Spec.Names.Kind}
 			if prev, dup := v.defs[gvk]; dup {
-				return nil, fmt.Errorf("%s is defined by two CRDs: %s and %s", gvk, prev.crd.Name, c.Name)
+				return fmt.Errorf("%s is defined by two CRDs: %s and %s", gvk, prev.crd.Name, c.Name)
 			}
 			v.defs[gvk] = &crdVersion{crd: c, version: ver.Name}
 		}
 	}
-	return v, nil
+	return nil
 }
 
-// Kinds lists the custom kinds the Validator knows, sorted.
-func (v *Validator) Kinds() []schema.GroupVersionKind {
-	out := make([]schema.GroupVersionKind, 0, len(v.defs))
-	for k := range v.defs {
-		out = append(out, k)
+// crd returns the CRD version serving a kind, decoding its file on first use; nil if no CRD
+// defines it.
+func (v *Validator) crd(gvk schema.GroupVersionKind) (*crdVersion, error) {
+	v.mu.Lock()
+	def, lf := v.defs[gvk], v.lazy[gvk.GroupKind()]
+	v.mu.Unlock()
+	if def != nil || lf == nil {
+		return def, nil
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
+	lf.once.Do(func() {
+		cs, err := crds.Load(lf.name)
+		if err == nil {
+			v.mu.Lock()
+			err = v.add(cs)
+			v.mu.Unlock()
+		}
+		lf.err = err
+	})
+	if lf.err != nil {
+		return nil, lf.err
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.defs[gvk], nil
 }
-
-func (v *Validator) crd(gvk schema.GroupVersionKind) *crdVersion { return v.defs[gvk] }
 
 // schemaFor compiles (once) the validators of a custom kind.
 func (v *Validator) schemaFor(gvk schema.GroupVersionKind) (*compiled, error) {
-	def := v.defs[gvk]
+	def, err := v.crd(gvk)
+	if err != nil {
+		return nil, err
+	}
 	if def == nil {
 		return nil, fmt.Errorf("no CRD for %s", gvk)
 	}

@@ -15,8 +15,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -203,8 +205,34 @@ func (v *Validator) Objects(objs []Object) *Report {
 }
 
 func (v *Validator) objects(objs []Object, r *Report) {
-	for _, o := range objs {
-		v.object(o, r)
+	// Objects are independent: validate them on every core, each into its own report, and
+	// merge in input order so the output stays deterministic.
+	parts := make([]*Report, len(objs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(objs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				parts[i] = newReport()
+				v.object(objs[i], parts[i])
+			}
+		}()
+	}
+	for i := range objs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, p := range parts {
+		r.Errors = append(r.Errors, p.Errors...)
+		for k, n := range p.Validated {
+			r.Validated[k] += n
+		}
+		for k, n := range p.Skipped {
+			r.Skipped[k] += n
+		}
 	}
 	sort.SliceStable(r.Errors, func(i, j int) bool {
 		a, b := r.Errors[i], r.Errors[j]
@@ -267,10 +295,13 @@ func (v *Validator) object(o Object, r *Report) {
 		return
 	}
 	var errs field.ErrorList
+	def, err := v.crd(id.gvk)
 	switch {
 	case id.gvk.Kind == "" || id.gvk.Version == "":
 		errs = field.ErrorList{field.Required(field.NewPath("apiVersion"), "apiVersion and kind are required")}
-	case v.crd(id.gvk) != nil:
+	case err != nil:
+		errs = field.ErrorList{field.InternalError(field.NewPath("kind"), err)}
+	case def != nil:
 		var gen []generated
 		errs, gen = v.custom(id.gvk, m)
 		for _, g := range gen {

@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
 )
 
@@ -293,4 +295,43 @@ func yamlUnmarshal(b []byte, m *map[string]any) error {
 		return err
 	}
 	return kjson.UnmarshalCaseSensitivePreserveInts(js, m)
+}
+
+// TestEmbeddedIndex checks that the lazy index of the vendored CRD files finds every served
+// kind and version that decoding them all would.
+func TestEmbeddedIndex(t *testing.T) {
+	all, err := crds.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.lazy) == 0 {
+		t.Fatal("no CRD file indexed for lazy decoding")
+	}
+	n := 0
+	for _, c := range all {
+		for _, ver := range c.Spec.Versions {
+			gvk := schema.GroupVersionKind{Group: c.Spec.Group, Version: ver.Name, Kind: c.Spec.Names.Kind}
+			def, err := v.crd(gvk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ver.Served {
+				if def != nil {
+					t.Errorf("%s is not served but known", gvk)
+				}
+				continue
+			}
+			n++
+			if def == nil || def.crd.Name != c.Name {
+				t.Errorf("%s: got %v, want CRD %s", gvk, def, c.Name)
+			}
+		}
+	}
+	if len(v.defs) != n {
+		t.Errorf("lazy index knows %d kinds and versions, decoding all gives %d", len(v.defs), n)
+	}
 }
