@@ -157,7 +157,12 @@ func merge(ps []discover.Project) []*Candidate {
 	for _, k := range order {
 		c := byKey[k]
 		sort.Strings(c.Sources)
-		c.Slug = slug(c.Name)
+		// The repository's name when known ("beyla" of grafana/beyla).
+		if _, r, ok := strings.Cut(c.Repo, "/"); ok && c.Kind == "github" {
+			c.Slug = slug(r)
+		} else {
+			c.Slug = slug(c.Name)
+		}
 		if c.Slug == "" {
 			c.Slug = slug(strings.ReplaceAll(c.Repo, "/", "-"))
 		}

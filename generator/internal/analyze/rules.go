@@ -40,7 +40,6 @@ func newLabIndex(lab *model.Lab) *labIndex {
 					}
 				}
 			}
-			add(en)
 			comps := map[string]*model.Component{}
 			for cn, c := range e.Components {
 				comps[cn] = c
@@ -62,6 +61,8 @@ func newLabIndex(lab *model.Lab) *labIndex {
 					idx.byPhase[pn] = append(idx.byPhase[pn], cn)
 				}
 			}
+			// After the components: a match names the component first.
+			add(en)
 		}
 		sort.Strings(idx.byPhase[pn])
 	}
@@ -155,7 +156,7 @@ func (a *Analysis) score(c *Candidate) {
 		add("mentions", fmt.Sprintf("%d post(s): (3 + points/100) × source weight each, at most 20", len(c.Mentions)), min(20, pts))
 	}
 	if c.Match != nil {
-		add("in the lab", fmt.Sprintf("already deployed as %s in %s/%s: at most an improvement", c.Match.Term, c.Match.Phase, c.Match.Experiment), -30)
+		add("in the lab", fmt.Sprintf("already in the lab: %s in %s/%s, so at most an improvement", c.Match.Term, c.Match.Phase, c.Match.Experiment), -30)
 	}
 	for _, x := range c.Contributions {
 		c.Score += x.Points

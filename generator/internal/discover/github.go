@@ -123,7 +123,7 @@ func (g *GitHub) Fetch(ctx context.Context) (out []Project, warnings []string, e
 		r := seen[n]
 		p := Project{
 			Source: g.Source.Name, Kind: "github", Weight: g.Source.Weight,
-			Name: clean(r.GetName(), 100), Repo: n, URL: httpURL(r.GetHTMLURL()),
+			Name: clean(r.GetFullName(), 100), Repo: n, URL: httpURL(r.GetHTMLURL()),
 			Description: clean(r.GetDescription(), 300), Stars: r.GetStargazersCount(),
 			Archived: r.GetArchived(), Contributors: -1, Commits30d: -1,
 		}
@@ -156,7 +156,7 @@ func (g *GitHub) Fetch(ctx context.Context) (out []Project, warnings []string, e
 }
 
 func (g *GitHub) bare(r *github.Repository, n string, at time.Time) Project {
-	p := Project{Source: g.Source.Name, Kind: "github", Weight: g.Source.Weight, Name: clean(r.GetName(), 100), Repo: n,
+	p := Project{Source: g.Source.Name, Kind: "github", Weight: g.Source.Weight, Name: clean(r.GetFullName(), 100), Repo: n,
 		URL: httpURL(r.GetHTMLURL()), Description: clean(r.GetDescription(), 300), Stars: r.GetStargazersCount(), Contributors: -1, Commits30d: -1}
 	if g.Snap != nil {
 		if s := g.Snap.observe(n, p.Stars, at); !s.PrevAt.IsZero() {

@@ -158,13 +158,14 @@ func detail(b *strings.Builder, a *analyze.Analysis, x *analyze.Candidate, scaff
 	if x.Description != "" {
 		fmt.Fprintf(b, "> %s\n\n", Escape(x.Description))
 	}
-	fmt.Fprintf(b, "Sources: %s. ", code(x.Sources))
+	facts := []string{"Sources: " + code(x.Sources) + "."}
 	if x.LatestRelease != "" {
-		fmt.Fprintf(b, "Latest release: %s (%s). ", Escape(x.LatestRelease), x.ReleasedAt.Format("2006-01-02"))
+		facts = append(facts, fmt.Sprintf("Latest release: %s (%s).", Escape(x.LatestRelease), x.ReleasedAt.Format("2006-01-02")))
 	}
 	if scaffold != "" {
-		fmt.Fprintf(b, "Experiment scaffold: `%s` (status backlog).", scaffold)
+		facts = append(facts, fmt.Sprintf("Experiment scaffold: `%s` (status backlog).", scaffold))
 	}
+	b.WriteString(strings.Join(facts, " "))
 	b.WriteString("\n\n| rule | detail | points |\n|---|---|---:|\n")
 	for _, c := range x.Contributions {
 		fmt.Fprintf(b, "| %s | %s | %+.1f |\n", c.Rule, Escape(c.Detail), c.Points)
