@@ -117,6 +117,24 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 			s.checkComponent(c, p("variants", vn, "components", cn), add)
 		}
 	}
+	if ls := e.Compare.Layers; len(ls) > 0 {
+		seen := map[string]bool{}
+		for i, l := range ls {
+			lp := p("compare", "layers").Append(cue.Index(i))
+			switch {
+			case e.Variants[l] == nil:
+				add(lp, "layer %q is not a variant of %s", l, e.Name)
+			case seen[l]:
+				add(lp, "layer %q is listed twice", l)
+			}
+			seen[l] = true
+		}
+		for _, vn := range sortedKeys(e.Variants) {
+			if !seen[vn] {
+				add(p("compare", "layers"), "variant %q is missing from layers: layers must order every variant", vn)
+			}
+		}
+	}
 	for i, adr := range e.ADRs {
 		if _, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(adr))); err != nil {
 			add(p("adrs").Append(cue.Index(i)), "ADR %s does not exist", adr)

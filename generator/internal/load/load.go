@@ -209,7 +209,7 @@ func (s *Source) fromCUE(err error) Errors {
 		if strings.Contains(msg, "errors in empty disjunction") {
 			continue // a summary of errors CUE also reports one by one
 		}
-		path := strings.Join(e.Path(), ".")
+		path := joinPath(e.Path())
 		var chosen, schemaPos token.Pos
 		for _, p := range cueerrors.Positions(e) {
 			switch {
@@ -321,4 +321,21 @@ func hint(msg string) string {
 		}
 	}
 	return msg
+}
+
+// joinPath spells a CUE error path the way cue.Path does: list indexes in
+// brackets (lab.conduct.hub[0]).
+func joinPath(sels []string) string {
+	var b strings.Builder
+	for i, s := range sels {
+		if _, err := strconv.Atoi(s); err == nil && i > 0 {
+			b.WriteString("[" + s + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
 }
