@@ -128,7 +128,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown severity", `_labelPolicy: severity: "urgent"`, []string{"lab.cue:", "severity", "urgent"}},
 		{"Enforce is not a CEL action", `_labelPolicy: action: "Enforce"`, []string{"action", "Enforce"}},
 		{"no validations", `_labelPolicy: validations: []`, []string{"validations"}},
-		{"bad variable name", `_labelPolicy: variables: [{name: "my-var", expression: "1"}]`, []string{"variables.0.name"}},
+		{"bad variable name", `_labelPolicy: variables: [{name: "my-var", expression: "1"}]`, []string{"variables[0].name"}},
 		{"no resources matched", `_labelPolicy: match: resources: []`, []string{"match.resources"}},
 		{"bad operation", `_labelPolicy: match: resources: [{apiGroups: [""], apiVersions: ["v1"], resources: ["pods"], operations: ["PATCH"]}]`, []string{"operations"}},
 		{"image policy without identities", `_imagePolicy: images: identities: []`, []string{"images.identities"}},
