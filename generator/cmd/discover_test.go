@@ -19,7 +19,7 @@ import (
 // replay server on loopback TLS serving recorded API answers (a copy in
 // $WORK/replay, which a script may change between runs). Scripts see
 // $REPLAY (the server's URL), trust its certificate (SSL_CERT_FILE), and
-// have "REPLAY" in their phases/*.cue replaced by the URL. Under
+// have "REPLAY" in their phases/*.cue and *.cue.txt replaced by the URL. Under
 // $REPLAY/anthropic/ a local server speaks the Messages API.
 func TestDiscoverScript(t *testing.T) {
 	repo, err := filepath.Abs("../..")
@@ -49,6 +49,8 @@ func TestDiscoverScript(t *testing.T) {
 			env.Setenv("ANTHROPIC_API_KEY", "")
 			env.Setenv("ANTHROPIC_BASE_URL", srv.URL+"/anthropic")
 			files, _ := filepath.Glob(filepath.Join(env.WorkDir, "phases", "*.cue"))
+			more, _ := filepath.Glob(filepath.Join(env.WorkDir, "*.cue.txt"))
+			files = append(files, more...)
 			for _, f := range files {
 				b, err := os.ReadFile(f)
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,7 +172,9 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	var last error
 	delay := c.opts.Backoff
+	attempts := 0
 	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
+		attempts++
 		if attempt > 0 {
 			c.retries.Add(1)
 			if err := sleep(req.Context(), delay); err != nil {
@@ -198,7 +201,10 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			break
 		}
 	}
-	return nil, fmt.Errorf("after %d attempt(s): %w", c.opts.Retries+1, last)
+	if attempts > 1 {
+		return nil, fmt.Errorf("%w (after %d attempts)", last, attempts)
+	}
+	return nil, last
 }
 
 // attempt sends one request. retry tells whether another attempt may help.
@@ -233,7 +239,7 @@ func (c *Client) attempt(req *http.Request, cached *entry) (resp *http.Response,
 			return nil, false, req.Context().Err()
 		}
 		if ctx.Err() != nil {
-			return nil, true, fmt.Errorf("%s %s: no answer within %s", req.Method, redactURL(req.URL.String()), c.opts.Timeout)
+			return nil, true, fmt.Errorf("no answer within %s", c.opts.Timeout)
 		}
 		return nil, true, err
 	}
@@ -242,12 +248,12 @@ func (c *Client) attempt(req *http.Request, cached *entry) (resp *http.Response,
 	c.bytes.Add(int64(len(body)))
 	if err != nil {
 		if ctx.Err() != nil && req.Context().Err() == nil {
-			return nil, true, fmt.Errorf("%s %s: body not read within %s", req.Method, redactURL(req.URL.String()), c.opts.Timeout)
+			return nil, true, fmt.Errorf("body not read within %s", c.opts.Timeout)
 		}
-		return nil, true, fmt.Errorf("%s %s: reading body: %w", req.Method, redactURL(req.URL.String()), err)
+		return nil, true, fmt.Errorf("reading body: %w", err)
 	}
 	if int64(len(body)) > c.opts.MaxBytes {
-		return nil, false, fmt.Errorf("%s %s: %w: more than %d bytes", req.Method, redactURL(req.URL.String()), ErrTooLarge, c.opts.MaxBytes)
+		return nil, false, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, c.opts.MaxBytes)
 	}
 	now := c.opts.Now().UTC()
 	switch {
@@ -355,5 +361,5 @@ func snippet(b []byte) string {
 		}
 		out = append(out, r)
 	}
-	return string(out)
+	return strings.TrimSpace(string(out))
 }
