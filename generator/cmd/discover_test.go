@@ -79,7 +79,9 @@ func messagesAPI(t *testing.T) http.Handler {
 			apiError(w, http.StatusNotFound, "not_found_error", "Not found: "+r.Method+" "+r.URL.Path)
 			return
 		}
-		if r.Header.Get("X-Api-Key") != "test-key" {
+		// The SDK sends the key as a bearer token; x-api-key is the other
+		// form the API takes.
+		if r.Header.Get("X-Api-Key") != "test-key" && r.Header.Get("Authorization") != "Bearer test-key" {
 			apiError(w, http.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 			return
 		}
