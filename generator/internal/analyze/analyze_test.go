@@ -17,7 +17,7 @@ func testLab() (*model.Lab, *model.Discovery) {
 		"observability": {Name: "observability", Number: 3, Experiments: map[string]*model.Experiment{
 			"prometheus-tutorial": {Name: "prometheus-tutorial", Title: "Prometheus metrics", Components: map[string]*model.Component{"kube-prometheus-stack": chart("kube-prometheus-stack")}},
 			"tracing-comparison": {Name: "tracing-comparison", Title: "Tracing compared", Variants: map[string]*model.Variant{
-				"tempo": {Components: map[string]*model.Component{"tempo": chart("tempo")}},
+				"tempo":  {Components: map[string]*model.Component{"tempo": chart("tempo")}},
 				"jaeger": {Components: map[string]*model.Component{"jaeger": chart("jaeger")}},
 			}},
 		}},
@@ -41,7 +41,7 @@ func TestMatch(t *testing.T) {
 		name, repo, want string
 	}{
 		{"Prometheus", "prometheus/prometheus", "kube-prometheus-stack"}, // a word of a chart name
-		{"Jaeger", "", "jaeger"},                                         // a variant's component
+		{"Jaeger", "", "jaeger"}, // a variant's component
 		{"tempo", "grafana/tempo", "tempo"},
 		{"grafana/beyla", "grafana/beyla", ""}, // "grafana" alone is not the name
 		{"Istio", "istio/istio", ""},           // istiod is another word
