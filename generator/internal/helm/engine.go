@@ -108,6 +108,15 @@ func Render(ch *chart.Chart, values map[string]any, rel Release, caps *chartutil
 	for _, h := range hooks {
 		out.Hooks = append(out.Hooks, Document{Source: h.Path, YAML: h.Manifest})
 	}
+	// Helm orders documents of one kind by map iteration: fix an order.
+	for _, docs := range [][]Document{out.Manifests, out.Hooks} {
+		sort.Slice(docs, func(i, j int) bool {
+			if docs[i].Source != docs[j].Source {
+				return docs[i].Source < docs[j].Source
+			}
+			return docs[i].YAML < docs[j].YAML
+		})
+	}
 	return out, nil
 }
 
