@@ -45,6 +45,9 @@ var (
 // objects that only a policy should refuse.
 func apiServer(t *testing.T) *testenv.APIServer {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no real API server")
+	}
 	etcd := testenv.Tool(t, "etcd")
 	kas := testenv.Tool(t, "kube-apiserver")
 	srvOnce.Do(func() {
