@@ -77,6 +77,13 @@ func Run(ctx context.Context, o RunOptions) (*Outcome, error) {
 		Now: func() time.Time { return o.Date.UTC() },
 	})
 	now := o.Date.UTC()
+	// The categorizer first: a missing key fails before any request.
+	var cat *analyze.Anthropic
+	if o.LLM || cfg.LLM.Enabled {
+		if cat, err = analyze.NewAnthropic(cfg.LLM, o.AnthropicKey, o.LLMBaseURL, client.HTTP, cache); err != nil {
+			return nil, err
+		}
+	}
 	res, snap, err := discover.Run(ctx, cfg.Sources, discover.Options{Client: client, Cache: cache, GitHubToken: o.GitHubToken, Now: now, Only: o.Only})
 	if err != nil {
 		return nil, err
@@ -92,11 +99,7 @@ func Run(ctx context.Context, o RunOptions) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.LLM || cfg.LLM.Enabled {
-		cat, err := analyze.NewAnthropic(cfg.LLM, o.AnthropicKey, o.LLMBaseURL, client.HTTP, cache)
-		if err != nil {
-			return nil, err
-		}
+	if cat != nil {
 		a.ApplyLLM(ctx, cat)
 	}
 	a.Stats = client.Stats()
