@@ -400,6 +400,11 @@ func RootProjectFor(lab *model.Lab, cl *model.Cluster) *AppProject {
 			Description:  "The lab's own objects on cluster " + cl.Name + ": projects, ApplicationSets, repositories",
 			SourceRepos:  []string{lab.RepoURL},
 			Destinations: []Destination{{Server: cl.Server, Namespace: lab.ArgoCDNamespace}},
+			// The lab's Kyverno policies are cluster-scoped.
+			ClusterResourceWhitelist: []GroupKind{
+				{Group: "policies.kyverno.io", Kind: "ValidatingPolicy"},
+				{Group: "policies.kyverno.io", Kind: "ImageValidatingPolicy"},
+			},
 			NamespaceResourceWhitelist: []GroupKind{
 				{Group: "argoproj.io", Kind: "AppProject"},
 				{Group: "argoproj.io", Kind: "ApplicationSet"},
@@ -432,6 +437,39 @@ func RootApp(lab *model.Lab, cl *model.Cluster) *Application {
 			SyncPolicy: &SyncPolicy{
 				Automated:   &Automated{Prune: true, SelfHeal: true},
 				SyncOptions: []string{"ServerSideApply=true"},
+			},
+		},
+	}
+}
+
+// PoliciesApp syncs the lab's Kyverno policies (policies/*.yaml; their CLI
+// tests in subfolders stay out). Kyverno comes with the platform
+// experiment: until its CRDs exist the dry run is skipped and the sync
+// retried.
+func PoliciesApp(lab *model.Lab, cl *model.Cluster) *Application {
+	factor := int64(2)
+	return &Application{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "Application"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "lab-policies",
+			Namespace:   lab.ArgoCDNamespace,
+			Labels:      map[string]string{labels.PartOf: lab.Name},
+			Annotations: map[string]string{labels.ArgoSyncWave: "1"},
+			Finalizers:  []string{finalizer},
+		},
+		Spec: ApplicationSpec{
+			Project: RootProject,
+			Source: &Source{
+				RepoURL:        lab.RepoURL,
+				Path:           "policies",
+				TargetRevision: lab.Revision,
+				Directory:      &Directory{Recurse: false},
+			},
+			Destination: Destination{Server: cl.Server, Namespace: lab.ArgoCDNamespace},
+			SyncPolicy: &SyncPolicy{
+				Automated:   &Automated{Prune: true, SelfHeal: true},
+				SyncOptions: []string{"ServerSideApply=true", "SkipDryRunOnMissingResource=true"},
+				Retry:       &Retry{Limit: 10, Backoff: &Backoff{Duration: "30s", Factor: &factor, MaxDuration: "5m"}},
 			},
 		},
 	}

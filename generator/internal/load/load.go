@@ -312,11 +312,13 @@ var hints = []struct{ pattern, meaning string }{
 	{`=~"^v?(0|[1-9][0-9]*)\\.`, "must be one exact version such as 1.2.3 or v1.2.3: no ranges, wildcards or latest"},
 	{`=~"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"`, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"},
 	{`=~"^apps/`, "must be a path under apps/"},
+	{`=~"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"`, "must be a k6 duration such as 30s or 1m30s"},
+	{`!~"^(0+(\\.0+)?(ms|s|m|h))+$"`, "must not be zero"},
 }
 
 func hint(msg string) string {
 	for _, h := range hints {
-		if i := strings.Index(msg, "(out of bound "+h.pattern); i >= 0 {
+		if i := strings.Index(msg, "(out of bound "+h.pattern); i >= 0 && strings.HasSuffix(msg, h.pattern+")") {
 			return msg[:i] + "(" + h.meaning + ")"
 		}
 	}

@@ -191,6 +191,11 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 	if err := r.add(dir+"/projects/"+argocd.RootProject+".yaml", labSource, argocd.RootProjectFor(r.lab, cl)); err != nil {
 		return err
 	}
+	if len(r.lab.Policies) > 0 {
+		if err := r.add(dir+"/policies.yaml", "phases/policies.cue", argocd.PoliciesApp(r.lab, cl)); err != nil {
+			return err
+		}
+	}
 	for _, pn := range sortedKeys(byPhase) {
 		exps := byPhase[pn]
 		sort.Slice(exps, func(i, j int) bool { return exps[i].Name < exps[j].Name })

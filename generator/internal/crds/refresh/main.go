@@ -52,6 +52,14 @@ var sources = []source{
 		Files: []string{"argoproj.io_cronworkflows.yaml"},
 		Into:  "argo-workflows",
 	},
+	{
+		// The operator the cloudnative-pg chart 0.29.1 installs; the lab's
+		// runtime chart renders its Cluster.
+		Module: "github.com/cloudnative-pg/cloudnative-pg", Version: "v1.30.0",
+		Dir:   "config/crd/bases",
+		Files: []string{"postgresql.cnpg.io_clusters.yaml", "postgresql.cnpg.io_backups.yaml", "postgresql.cnpg.io_scheduledbackups.yaml", "postgresql.cnpg.io_poolers.yaml"},
+		Into:  "cloudnative-pg",
+	},
 }
 
 // Entry is one vendored file in lock.json.
