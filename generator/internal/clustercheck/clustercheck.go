@@ -39,6 +39,9 @@ type Item struct {
 	Doc  int    // 1-based document in the file
 	Via  string // for Applications generated from an ApplicationSet element
 	Obj  *unstructured.Unstructured
+	// Raw is the document as rendered, sent as is so that the server judges the text itself
+	// (duplicate keys included); nil for generated objects, which are sent as JSON.
+	Raw []byte
 }
 
 // Key identifies an item for comparing verdicts: file, document and generator element.
@@ -98,7 +101,7 @@ func FileItems(p string, b []byte) ([]Item, []error) {
 		if u.GroupVersionKind().Group == "cli.kyverno.io" {
 			continue
 		}
-		items = append(items, Item{File: p, Doc: i + 1, Obj: u})
+		items = append(items, Item{File: p, Doc: i + 1, Obj: u, Raw: d})
 		if gvk := u.GroupVersionKind(); gvk.Group == "argoproj.io" && gvk.Kind == "ApplicationSet" {
 			for _, g := range validate.ExpandApplicationSet(u.Object) {
 				if g.Err != nil {
@@ -156,7 +159,7 @@ func (c *Checker) Check(ctx context.Context, items []Item) ([]Result, error) {
 	done := make([]bool, len(items))
 	for i, it := range items {
 		if it.Obj.GroupVersionKind() == corev1.SchemeGroupVersion.WithKind("Namespace") && it.Via == "" {
-			results[i] = Result{Item: it, Err: c.apply(ctx, it.Obj, false)}
+			results[i] = Result{Item: it, Err: c.apply(ctx, it, false)}
 			done[i] = true
 		}
 	}
@@ -165,7 +168,7 @@ func (c *Checker) Check(ctx context.Context, items []Item) ([]Result, error) {
 	}
 	for i, it := range items {
 		if !done[i] {
-			results[i] = Result{Item: it, Err: c.apply(ctx, it.Obj, true)}
+			results[i] = Result{Item: it, Err: c.apply(ctx, it, true)}
 		}
 	}
 	return results, nil
@@ -201,7 +204,8 @@ func (c *Checker) ensureNamespaces(ctx context.Context, items []Item) error {
 
 // apply server-side applies one object with fieldValidation=Strict (unknown and duplicate
 // fields are errors, not silently pruned), as a dry run unless dryRun is false.
-func (c *Checker) apply(ctx context.Context, o *unstructured.Unstructured, dryRun bool) error {
+func (c *Checker) apply(ctx context.Context, it Item, dryRun bool) error {
+	o := it.Obj
 	gvk := o.GroupVersionKind()
 	if gvk.Kind == "" || gvk.Version == "" {
 		return fmt.Errorf("apiVersion and kind are required")
@@ -218,9 +222,11 @@ func (c *Checker) apply(ctx context.Context, o *unstructured.Unstructured, dryRu
 		}
 		ri = c.dyn.Resource(m.Resource).Namespace(ns)
 	}
-	body, err := json.Marshal(o.Object)
-	if err != nil {
-		return err
+	body := it.Raw
+	if body == nil {
+		if body, err = json.Marshal(o.Object); err != nil {
+			return err
+		}
 	}
 	force := true
 	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, FieldValidation: metav1.FieldValidationStrict}

@@ -281,7 +281,16 @@ func (v *Validator) object(o Object, r *Report) {
 	// YAMLToJSONStrict refuses duplicate keys, as the API server's strict decoding does.
 	js, err := yaml.YAMLToJSONStrict(o.Data)
 	if err != nil {
-		fail(Error{Detail: "not valid YAML: " + err.Error()})
+		e := Error{Detail: "not valid YAML: " + strings.Join(strings.Fields(err.Error()), " ")}
+		// Name the object if the lenient reading can (a duplicate key is the usual cause).
+		if lj, lerr := yaml.YAMLToJSON(o.Data); lerr == nil {
+			var m map[string]any
+			if kjson.UnmarshalCaseSensitivePreserveInts(lj, &m) == nil && m != nil {
+				id := identify(m)
+				e.Kind, e.Namespace, e.Name = id.gvk.Kind, id.namespace, id.name
+			}
+		}
+		fail(e)
 		return
 	}
 	var m map[string]any
