@@ -168,7 +168,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if c.opts.Offline {
-		return nil, fmt.Errorf("GET %s: offline and not in the cache", redactURL(key))
+		return nil, errors.New("offline and not in the cache")
 	}
 	var last error
 	delay := c.opts.Backoff
