@@ -9,12 +9,13 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
 
 func init() { register(newRenderCmd) }
 
 func newRenderCmd() *cobra.Command {
-	var check bool
+	var check, validateObjs bool
 	c := &cobra.Command{
 		Use:   "render",
 		Short: "Compile the lab's CUE into clusters/, apps/, policies/ and benchmarks/",
@@ -35,7 +36,11 @@ On bad input every error is printed with file:line:column and field path,
 and nothing is written.
 
 With --check nothing is written: render exits non-zero listing every file
-that differs from what it would write (the CI drift gate).`,
+that differs from what it would write (the CI drift gate).
+
+Before writing (or checking), every rendered object is validated as the API
+server would (see validate --help); on any problem render prints them all,
+writes nothing and fails. --validate=false skips this.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			root, _ := cmd.Flags().GetString("root")
@@ -47,6 +52,12 @@ that differs from what it would write (the CI drift gate).`,
 			t, err := render.Lab(src, render.Options{})
 			if err != nil {
 				return err
+			}
+			// Offline API-server validation (validate.go): nothing is written when it fails.
+			if validateObjs {
+				if rep := validate.Default().Tree(t); len(rep.Errors) > 0 {
+					return reportValidation(cmd, rep, "render", start)
+				}
 			}
 			out := cmd.OutOrStdout()
 			if check {
@@ -75,6 +86,7 @@ that differs from what it would write (the CI drift gate).`,
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&validateObjs, "validate", true, "validate every rendered object offline before writing (see validate --help)")
 	c.Flags().BoolVar(&check, "check", false, "write nothing; fail listing every file that differs from a fresh render")
 	return c
 }
