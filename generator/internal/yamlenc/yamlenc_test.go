@@ -1,4 +1,4 @@
-package render
+package yamlenc
 
 import (
 	"testing"
@@ -7,7 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func TestEncodeValue(t *testing.T) {
+func TestValue(t *testing.T) {
 	tests := []struct {
 		name string
 		in   any
@@ -23,7 +23,7 @@ func TestEncodeValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := EncodeValue(tt.in)
+			got, err := Value(tt.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,7 +32,7 @@ func TestEncodeValue(t *testing.T) {
 			}
 		})
 	}
-	if _, err := EncodeValue(map[string]any{"c": make(chan int)}); err == nil {
+	if _, err := Value(map[string]any{"c": make(chan int)}); err == nil {
 		t.Error("a non-JSON value must be an error")
 	}
 }
