@@ -88,17 +88,32 @@ func Analyze(lab *model.Lab, cfg *model.Discovery, res *discover.Result, now tim
 	for _, c := range cands {
 		c.Match = idx.match(c)
 	}
-	// Mentions: each counts for every candidate it names.
-	for _, m := range res.Mentions {
-		hit := false
-		text := " " + words(m.Title+" "+m.Summary) + " "
-		for _, c := range cands {
-			if c.mentionedIn(text) {
-				c.Mentions = append(c.Mentions, m)
-				hit = true
+	// Mentions: each counts for every candidate it names as whole words
+	// (names of 3 letters or more), looked up by the post's word runs.
+	byName := map[string][]*Candidate{}
+	longest := 1
+	for _, c := range cands {
+		for _, n := range c.names() {
+			if len(n) >= 3 {
+				byName[n] = append(byName[n], c)
+				longest = max(longest, len(strings.Fields(n)))
 			}
 		}
-		if !hit {
+	}
+	for _, m := range res.Mentions {
+		ws := strings.Fields(words(m.Title + " " + m.Summary))
+		seen := map[*Candidate]bool{}
+		for i := range ws {
+			for n := 1; n <= longest && i+n <= len(ws); n++ {
+				for _, c := range byName[strings.Join(ws[i:i+n], " ")] {
+					if !seen[c] {
+						seen[c] = true
+						c.Mentions = append(c.Mentions, m)
+					}
+				}
+			}
+		}
+		if len(seen) == 0 {
 			a.Unmatched = append(a.Unmatched, m)
 		}
 	}
@@ -199,17 +214,6 @@ func mergeInto(dst *discover.Project, p discover.Project) {
 	if dst.Kind == "landscape" {
 		dst.Kind = "landscape+github"
 	}
-}
-
-// mentionedIn tells whether a post's normalised text names the candidate
-// (as a whole word; names shorter than 3 letters never match).
-func (c *Candidate) mentionedIn(text string) bool {
-	for _, n := range c.names() {
-		if len(n) >= 3 && strings.Contains(text, " "+n+" ") {
-			return true
-		}
-	}
-	return false
 }
 
 // names are the candidate's names as normalised words.
