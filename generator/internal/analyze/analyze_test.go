@@ -165,3 +165,15 @@ func TestParseVerdict(t *testing.T) {
 		}
 	}
 }
+
+func TestPhrase(t *testing.T) {
+	for in, want := range map[string]string{
+		"Scheduling & Orchestration":   "scheduling orchestration",
+		"scheduling and orchestration": "scheduling orchestration",
+		"Band-aid AND stuff":           "band aid stuff",
+	} {
+		if got := phrase(in); got != want {
+			t.Errorf("phrase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -191,13 +191,13 @@ func (a *Analysis) place(c *Candidate, idx *labIndex) {
 		c.CompareWith = []string{c.Match.Experiment}
 		return
 	}
-	text := " " + words(strings.Join(append([]string{c.Category, c.Subcategory, c.Name, c.Description}, c.Topics...), " ")) + " "
+	text := " " + phrase(strings.Join(append([]string{c.Category, c.Subcategory, c.Name, c.Description}, c.Topics...), " ")) + " "
 	best, bestN := "", 0
 	var bestWords []string
 	for _, pn := range a.phasesByNumber() {
 		var hit []string
 		for _, k := range a.Config.Placement[pn] {
-			if strings.Contains(text, " "+words(k)+" ") {
+			if strings.Contains(text, " "+phrase(k)+" ") {
 				hit = append(hit, k)
 			}
 		}
@@ -218,10 +218,10 @@ func (a *Analysis) place(c *Candidate, idx *labIndex) {
 	ph := a.Lab.Phases[best]
 	for _, en := range sortedKeys(ph.Experiments) {
 		e := ph.Experiments[en]
-		et := " " + words(e.Title+" "+e.Description+" "+e.Name) + " "
+		et := " " + phrase(e.Title+" "+e.Description+" "+e.Name) + " "
 		n := 0
 		for _, k := range bestWords {
-			if strings.Contains(et, " "+words(k)+" ") {
+			if strings.Contains(et, " "+phrase(k)+" ") {
 				n++
 			}
 		}
@@ -243,3 +243,16 @@ func (a *Analysis) phasesByNumber() []string {
 
 // PhaseComponents lists the lab's components in a phase.
 func (a *Analysis) PhaseComponents(phase string) []string { return a.byPhase[phase] }
+
+// phrase is words without "and", so that "Scheduling & Orchestration"
+// and "scheduling and orchestration" are the same phrase.
+func phrase(s string) string {
+	ws := strings.Fields(words(s))
+	out := ws[:0]
+	for _, w := range ws {
+		if w != "and" {
+			out = append(out, w)
+		}
+	}
+	return strings.Join(out, " ")
+}

@@ -59,6 +59,9 @@ func Run(ctx context.Context, sources map[string]*Source, o Options) (*Result, S
 		}
 	}
 	sort.Strings(names)
+	if err := CheckSources(sources); err != nil {
+		return nil, nil, err
+	}
 	res := &Result{Projects: []Project{}, Mentions: []Mention{}, Failures: []Failure{}, Read: []string{}}
 	for _, n := range names {
 		s := sources[n]
@@ -141,4 +144,25 @@ func sortedNames(m map[string]*Source) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// CheckSources refuses sources that cannot work, before any request: a
+// github source without topics, a hackernews source without a query.
+func CheckSources(sources map[string]*Source) error {
+	var errs []string
+	for _, n := range sortedNames(sources) {
+		s := sources[n]
+		switch {
+		case s.Kind == "github" && len(s.Topics) == 0:
+			errs = append(errs, fmt.Sprintf("discovery.sources.%s: a github source needs topics", n))
+		case s.Kind == "hackernews" && s.Query == "":
+			errs = append(errs, fmt.Sprintf("discovery.sources.%s: a hackernews source needs a query", n))
+		case s.Kind != "github" && len(s.Topics) > 0:
+			errs = append(errs, fmt.Sprintf("discovery.sources.%s: topics are for github sources", n))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return nil
 }

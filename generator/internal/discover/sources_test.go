@@ -137,3 +137,16 @@ func TestGitHub(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckSources(t *testing.T) {
+	err := discover.CheckSources(map[string]*discover.Source{
+		"gh":  {Kind: "github"},
+		"hn":  {Kind: "hackernews"},
+		"rss": {Kind: "feed", Topics: []string{"x"}},
+		"ok":  {Kind: "github", Topics: []string{"ebpf"}},
+	})
+	want := "discovery.sources.gh: a github source needs topics\ndiscovery.sources.hn: a hackernews source needs a query\ndiscovery.sources.rss: topics are for github sources"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
