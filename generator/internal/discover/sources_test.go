@@ -150,3 +150,37 @@ func TestCheckSources(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// TestGitHubRateLimited: when GitHub's rate limit runs out while reading
+// details, the repositories found are kept, bare, and the run says why.
+func TestGitHubRateLimited(t *testing.T) {
+	dir := t.TempDir()
+	search := `{"total_count":2,"incomplete_results":false,"items":[` +
+		`{"id":1,"name":"one","full_name":"acme/one","html_url":"https://github.com/acme/one","stargazers_count":5000,"topics":["ebpf"]},` +
+		`{"id":2,"name":"two","full_name":"acme/two","html_url":"https://github.com/acme/two","stargazers_count":3000,"topics":["ebpf"]}]}`
+	limited := `{"message":"API rate limit exceeded for 203.0.113.7. (But here's the good news: Authenticated requests get a higher rate limit.)","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}`
+	routes := `[{"path":"/search/repositories","file":"search.json","headers":{"Content-Type":"application/json"}},
+	{"path":"/repos/acme/one/contributors","status":403,"file":"limited.json","headers":{"Content-Type":"application/json","X-RateLimit-Limit":"60","X-RateLimit-Remaining":"0","X-RateLimit-Reset":"1795000000","X-RateLimit-Used":"60","X-RateLimit-Resource":"core"}}]`
+	for f, b := range map[string]string{"search.json": search, "limited.json": limited, "routes.json": routes} {
+		if err := os.WriteFile(dir+"/"+f, []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := replay.Start(dir)
+	defer srv.Close()
+	c := newClient(t, srv, discover.HTTPOptions{})
+	g := &discover.GitHub{Source: discover.Source{Name: "gh", URL: srv.URL, Topics: []string{"ebpf"}, MinStars: 1000, Limit: 10, Weight: 1}, HTTP: c.HTTP, Now: time.Now()}
+	ps, warns, err := g.Fetch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].Repo != "acme/one" || ps[1].Repo != "acme/two" || ps[1].Stars != 3000 || ps[1].Contributors != -1 {
+		t.Errorf("projects: %+v", ps)
+	}
+	if len(warns) != 2 || !strings.Contains(warns[0], "acme/one: contributors: ") || !strings.Contains(warns[0], "API rate limit") || warns[1] != "rate limited: details of the remaining repositories skipped" {
+		t.Errorf("warnings: %q", warns)
+	}
+	if n := len(srv.Requests()); n != 2 {
+		t.Errorf("%d requests after the limit, want 2 in all", n)
+	}
+}
