@@ -17,11 +17,14 @@ import (
 
 // Instance is a runtime process listening on a loopback port.
 type Instance struct {
-	URL  string
-	cmd  *exec.Cmd
-	out  *capped
-	done chan struct{}
-	err  error
+	URL string
+	// ColdStart is the time from starting the process to its first 200 on
+	// /health (resolution: StartOptions.Poll).
+	ColdStart time.Duration
+	cmd       *exec.Cmd
+	out       *capped
+	done      chan struct{}
+	err       error
 }
 
 // StartOptions configure a runtime process.
@@ -34,6 +37,9 @@ type StartOptions struct {
 	Env []string
 	// Ready bounds the wait for GET /health to answer 200.
 	Ready time.Duration
+	// Poll is the interval between /health probes (0: 50ms); a small one
+	// measures cold start finely.
+	Poll time.Duration
 }
 
 // FreePort asks the kernel for an unused loopback TCP port.
@@ -67,6 +73,7 @@ func Start(ctx context.Context, argv []string, opt StartOptions) (*Instance, err
 	cmd.Env = append(cmd.Env, opt.Env...)
 	out := &capped{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
@@ -77,18 +84,23 @@ func Start(ctx context.Context, argv []string, opt StartOptions) (*Instance, err
 	if ready == 0 {
 		ready = 30 * time.Second
 	}
-	if err := in.waitHealthy(ctx, ready); err != nil {
+	poll := opt.Poll
+	if poll <= 0 {
+		poll = 50 * time.Millisecond
+	}
+	if err := in.waitHealthy(ctx, ready, poll); err != nil {
 		_ = in.Kill()
 		return nil, fmt.Errorf("%s: %w\noutput:\n%s", argv[0], err, out.String())
 	}
+	in.ColdStart = time.Since(began)
 	return in, nil
 }
 
-func (in *Instance) waitHealthy(ctx context.Context, limit time.Duration) error {
+func (in *Instance) waitHealthy(ctx context.Context, limit, poll time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, in.URL+"/health", nil)
@@ -132,6 +144,10 @@ func (in *Instance) Kill() error {
 	<-in.done
 	return err
 }
+
+// Pid is the process id (the start scripts exec the runtime, so it is the
+// runtime's own).
+func (in *Instance) Pid() int { return in.cmd.Process.Pid }
 
 // Output is what the process wrote so far (stdout and stderr, capped).
 func (in *Instance) Output() string { return in.out.String() }

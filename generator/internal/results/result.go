@@ -23,6 +23,7 @@ const (
 	FormatSummaryExport = "summary-export" // legacy --summary-export file
 	FormatNDJSON        = "ndjson"         // --out json
 	FormatCSV           = "csv"            // --out csv
+	FormatVegeta        = "vegeta"         // vegeta library run (generator bench local)
 )
 
 // Result is one benchmark run, normalized from any k6 output. Figures the

@@ -49,7 +49,7 @@ func Validate(r *Result, exp Expect) error {
 		add("schema_version is %d, want %d", r.SchemaVersion, SchemaVersion)
 	}
 	switch r.SourceFormat {
-	case FormatSummary, FormatSummaryExport, FormatNDJSON, FormatCSV:
+	case FormatSummary, FormatSummaryExport, FormatNDJSON, FormatCSV, FormatVegeta:
 	default:
 		add("unknown source_format %q", r.SourceFormat)
 	}
