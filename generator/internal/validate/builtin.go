@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -122,6 +123,12 @@ func validateBuiltin(gvk schema.GroupVersionKind, obj runtime.Object) field.Erro
 		errs = append(errs, validateSecret(o)...)
 	case *corev1.Service:
 		errs = append(errs, validateService(o)...)
+	case *corev1.PersistentVolumeClaim:
+		errs = append(errs, validatePVC(o)...)
+	case *rbacv1.RoleBinding:
+		errs = append(errs, validateRoleRef(o.RoleRef, o.Subjects, true)...)
+	case *rbacv1.ClusterRoleBinding:
+		errs = append(errs, validateRoleRef(o.RoleRef, o.Subjects, false)...)
 	case *corev1.Pod:
 		errs = append(errs, validatePodSpec(&o.Spec, field.NewPath("spec"), true)...)
 	case *batchv1.Job:
@@ -363,5 +370,78 @@ func validateService(svc *corev1.Service) field.ErrorList {
 		}
 	}
 	errs = append(errs, metav1validation.ValidateLabels(svc.Spec.Selector, p.Child("selector"))...)
+	return errs
+}
+
+// validatePVC mirrors ValidatePersistentVolumeClaimSpec's required fields.
+func validatePVC(pvc *corev1.PersistentVolumeClaim) field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("spec")
+	if len(pvc.Spec.AccessModes) == 0 {
+		errs = append(errs, field.Required(p.Child("accessModes"), "at least 1 access mode is required"))
+	}
+	modes := []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce, corev1.ReadOnlyMany, corev1.ReadWriteMany, corev1.ReadWriteOncePod}
+	for _, m := range pvc.Spec.AccessModes {
+		if !contains(modes, m) {
+			errs = append(errs, field.NotSupported(p.Child("accessModes"), m, modes))
+		}
+	}
+	q, ok := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
+	if !ok {
+		errs = append(errs, field.Required(p.Child("resources").Key(string(corev1.ResourceStorage)), ""))
+	} else if q.Sign() <= 0 {
+		errs = append(errs, field.Invalid(p.Child("resources").Key(string(corev1.ResourceStorage)), q.String(), "must be greater than zero"))
+	}
+	return errs
+}
+
+// validateRoleRef mirrors the roleRef and subject rules of ValidateRoleBinding and
+// ValidateClusterRoleBinding.
+func validateRoleRef(ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool) field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("roleRef")
+	if ref.APIGroup != rbacv1.GroupName {
+		errs = append(errs, field.NotSupported(p.Child("apiGroup"), ref.APIGroup, []string{rbacv1.GroupName}))
+	}
+	kinds := []string{"ClusterRole"}
+	if namespaced {
+		kinds = append(kinds, "Role")
+	}
+	if !contains(kinds, ref.Kind) {
+		errs = append(errs, field.NotSupported(p.Child("kind"), ref.Kind, kinds))
+	}
+	if ref.Name == "" {
+		errs = append(errs, field.Required(p.Child("name"), ""))
+	} else {
+		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(ref.Name, false) {
+			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
+		}
+	}
+	for i, s := range subjects {
+		sp := field.NewPath("subjects").Index(i)
+		if s.Name == "" {
+			errs = append(errs, field.Required(sp.Child("name"), ""))
+		}
+		switch s.Kind {
+		case rbacv1.ServiceAccountKind:
+			if s.APIGroup != "" {
+				errs = append(errs, field.NotSupported(sp.Child("apiGroup"), s.APIGroup, []string{""}))
+			}
+			if s.Name != "" {
+				for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(s.Name, false) {
+					errs = append(errs, field.Invalid(sp.Child("name"), s.Name, msg))
+				}
+			}
+			if !namespaced && s.Namespace == "" {
+				errs = append(errs, field.Required(sp.Child("namespace"), ""))
+			}
+		case rbacv1.UserKind, rbacv1.GroupKind:
+			if s.APIGroup != rbacv1.GroupName {
+				errs = append(errs, field.NotSupported(sp.Child("apiGroup"), s.APIGroup, []string{rbacv1.GroupName}))
+			}
+		default:
+			errs = append(errs, field.NotSupported(sp.Child("kind"), s.Kind, []string{rbacv1.ServiceAccountKind, rbacv1.UserKind, rbacv1.GroupKind}))
+		}
+	}
 	return errs
 }
