@@ -25,10 +25,10 @@ fieldValidation=Strict, without a cluster:
   built-in kinds     strictly decoded into their k8s.io/api types (unknown
                      fields, duplicate keys and wrong types are errors), then
                      names, labels, annotations and the kind's own rules
-  custom resources   ArgoCD, Kyverno and Argo Workflows kinds, against the
-                     vendored CRDs (generator/internal/crds): unknown fields,
-                     OpenAPI v3 schema, list types and CEL rules, by the API
-                     server's own code
+  custom resources   against the vendored CRDs (generator/internal/crds:
+                     ArgoCD, Kyverno, Argo Workflows, ...): unknown fields,
+                     OpenAPI v3 schema, defaults, list types and CEL rules,
+                     by the API server's own code
   ApplicationSets    every Application a list generator will create is
                      rendered (Go template, ArgoCD's functions, templatePatch)
                      and checked against the Application CRD
