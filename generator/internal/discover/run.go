@@ -85,7 +85,11 @@ func Run(ctx context.Context, sources map[string]*Source, o Options) (*Result, S
 func fetch(ctx context.Context, s *Source, o Options, snap Snapshot) ([]Project, []Mention, []string, error) {
 	switch s.Kind {
 	case "github":
-		g := &GitHub{Source: *s, HTTP: o.Client.HTTP, Token: o.GitHubToken, Now: o.Now, Snap: snap}
+		g := &GitHub{Source: *s, HTTP: o.Client.HTTP, Now: o.Now, Snap: snap}
+		// The token goes to GitHub's API only, whatever a source's URL says.
+		if u, err := url.Parse(s.URL); err == nil && u.Host == "api.github.com" {
+			g.Token = o.GitHubToken
+		}
 		ps, warns, err := g.Fetch(ctx)
 		return ps, nil, warns, err
 	case "landscape":
