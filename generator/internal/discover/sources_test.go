@@ -184,3 +184,33 @@ func TestGitHubRateLimited(t *testing.T) {
 		t.Errorf("%d requests after the limit, want 2 in all", n)
 	}
 }
+
+// TestRunKeepsTokenHome: the GitHub token is not sent to a github source
+// on another host than api.github.com; one source failing does not stop
+// the others.
+func TestRunKeepsTokenHome(t *testing.T) {
+	srv := replay.Start("testdata/replay")
+	defer srv.Close()
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	c := newClient(t, srv, discover.HTTPOptions{Now: func() time.Time { return now }})
+	sources := map[string]*discover.Source{
+		"gh":   {Name: "gh", Kind: "github", URL: srv.URL + "/github/", Topics: []string{"ebpf"}, MinStars: 1000, Limit: 2, Weight: 1},
+		"bad":  {Name: "bad", Kind: "feed", URL: srv.URL + "/bad/feed.xml", Limit: 5},
+		"blog": {Name: "blog", Kind: "feed", URL: srv.URL + "/feeds/cncf.xml", Limit: 5, Weight: 1},
+	}
+	res, snap, err := discover.Run(context.Background(), sources, discover.Options{Client: c, Cache: &discover.Cache{Dir: t.TempDir()}, GitHubToken: "ghp_secret", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Header.Get("Authorization") != "" {
+			t.Errorf("%s sent Authorization", r.Path)
+		}
+	}
+	if strings.Join(res.Read, ",") != "blog,gh" || len(res.Failures) != 1 || res.Failures[0].Source != "bad" || len(res.Projects) != 2 || len(res.Mentions) != 4 {
+		t.Errorf("read %v, failures %+v, %d projects, %d mentions", res.Read, res.Failures, len(res.Projects), len(res.Mentions))
+	}
+	if len(snap) != 2 || snap["grafana/beyla"].Cur != 6812 {
+		t.Errorf("snapshot %+v", snap)
+	}
+}
