@@ -1,0 +1,34 @@
+package discover_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover/replay"
+)
+
+// BenchmarkRunReplay reads every recorded source (25 requests over TLS
+// on loopback, no cache, no rate limit to speak of): the cost of a run
+// apart from the politeness waits.
+func BenchmarkRunReplay(b *testing.B) {
+	srv := replay.Start("testdata/replay")
+	defer srv.Close()
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	sources := map[string]*discover.Source{
+		"landscape": {Name: "landscape", Kind: "landscape", URL: srv.URL + "/landscape/landscape.yml", Limit: 500, Weight: 1},
+		"gh":        {Name: "gh", Kind: "github", URL: srv.URL + "/github/", Topics: []string{"observability", "ebpf"}, MinStars: 1000, Limit: 10, Weight: 1},
+		"rss":       {Name: "rss", Kind: "feed", URL: srv.URL + "/feeds/cncf.xml", Limit: 30, Weight: 1},
+		"atom":      {Name: "atom", Kind: "feed", URL: srv.URL + "/feeds/kubernetes.xml", Limit: 30, Weight: 1},
+		"hn":        {Name: "hn", Kind: "hackernews", URL: srv.URL + "/hn/api/v1/search", Query: "kubernetes", MinPoints: 50, Limit: 30, Weight: 1},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := discover.NewClient(discover.HTTPOptions{Base: srv.Client().Transport, RequestsPerSecond: 1e6, Now: func() time.Time { return now }})
+		res, _, err := discover.Run(context.Background(), sources, discover.Options{Client: c, Cache: &discover.Cache{}, Now: now})
+		if err != nil || len(res.Failures) != 0 || len(res.Projects) != 13 {
+			b.Fatalf("%v %+v %d", err, res.Failures, len(res.Projects))
+		}
+	}
+}
