@@ -318,8 +318,13 @@ var hints = []struct{ pattern, meaning string }{
 
 func hint(msg string) string {
 	for _, h := range hints {
-		if i := strings.Index(msg, "(out of bound "+h.pattern); i >= 0 && strings.HasSuffix(msg, h.pattern+")") {
-			return msg[:i] + "(" + h.meaning + ")"
+		if i := strings.Index(msg, "(out of bound "+h.pattern); i >= 0 {
+			// CUE closes the bound with ")"; keep what follows it.
+			rest := ""
+			if j := strings.Index(msg[i:], "$\")"); j >= 0 {
+				rest = msg[i+j+3:]
+			}
+			return msg[:i] + "(" + h.meaning + ")" + rest
 		}
 	}
 	return msg

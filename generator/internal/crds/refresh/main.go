@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
 )
 
 // source names the files to take from one module version. Dir is a folder in the module;
@@ -84,14 +86,18 @@ func main() {
 func run(pkgDir string) error {
 	dataDir := filepath.Join(pkgDir, "data")
 	tmp := dataDir + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return err
+	compiled := filepath.Join(pkgDir, "compiled")
+	for _, d := range []string{tmp, compiled + ".tmp"} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
 	}
 	var entries []Entry
 	for _, s := range sources {
 		es, err := fetch(s, tmp)
 		if err != nil {
 			os.RemoveAll(tmp)
+			os.RemoveAll(compiled + ".tmp")
 			return fmt.Errorf("%s@%s: %w", s.Module, s.Version, err)
 		}
 		entries = append(entries, es...)
@@ -105,6 +111,19 @@ func run(pkgDir string) error {
 		return err
 	}
 	if err := os.Rename(tmp, dataDir); err != nil {
+		return err
+	}
+	readme, err := os.ReadFile(filepath.Join(compiled, "README.md"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(compiled+".tmp", "README.md"), readme, 0o644); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(compiled); err != nil {
+		return err
+	}
+	if err := os.Rename(compiled+".tmp", compiled); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(pkgDir, "lock.json"), append(lock, '\n'), 0o644); err != nil {
@@ -175,6 +194,17 @@ func fetch(s source, out string) ([]Entry, error) {
 			return nil, err
 		}
 		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			return nil, err
+		}
+		j, err := crds.Compile(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		cdst := filepath.Join(filepath.Dir(out), "compiled.tmp", filepath.FromSlash(crds.CompiledName(rel)))
+		if err := os.MkdirAll(filepath.Dir(cdst), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(cdst, j, 0o644); err != nil {
 			return nil, err
 		}
 		sum := sha256.Sum256(b)
