@@ -83,6 +83,36 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 		}
 	}
 
+	rc := openRenderCache()
+	keys := make([]string, len(jobs))
+	built := make([][]kustomize.File, len(jobs))
+	var misses []int
+	for i, j := range jobs {
+		c := j.u.Component
+		if rc.dir == "" {
+			misses = append(misses, i)
+			continue
+		}
+		var chartID any
+		if j.local {
+			h, err := rc.chartHash(filepath.Join(root, filepath.FromSlash(c.Path)))
+			if err != nil {
+				return err
+			}
+			chartID = h
+		} else {
+			chartID = charts.Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}
+		}
+		if keys[i], err = rc.key(chartID, c.Values, c.Name, j.u.Namespace, CostLabels(lab, j.e, j.u), kv); err != nil {
+			return err
+		}
+		if files, ok := rc.get(keys[i]); ok {
+			built[i] = files
+			continue
+		}
+		misses = append(misses, i)
+	}
+
 	results := make([]kustomize.Dir, len(jobs))
 	jobErrs := make([]error, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
@@ -91,7 +121,8 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 		limit = runtime.GOMAXPROCS(0)
 	}
 	g.SetLimit(limit)
-	for i, j := range jobs {
+	for _, i := range misses {
+		j := jobs[i]
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				jobErrs[i] = err
@@ -112,9 +143,19 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 		return err
 	}
 	// Kustomize builds run together after the charts (see BuildAll).
-	built, err := kustomize.BuildAll(results)
-	if err != nil {
-		return err
+	if len(misses) > 0 {
+		dirs := make([]kustomize.Dir, len(misses))
+		for k, i := range misses {
+			dirs[k] = results[i]
+		}
+		fresh, err := kustomize.BuildAll(dirs)
+		if err != nil {
+			return err
+		}
+		for k, i := range misses {
+			built[i] = fresh[k]
+			rc.put(keys[i], fresh[k])
+		}
 	}
 	for i, j := range jobs {
 		dir := argocd.RenderedDir(j.e, j.u.Variant, j.u.Component.Name)
