@@ -7,12 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"cuelang.org/go/cue"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -109,23 +107,7 @@ func Render(src *load.Source, exps []*model.Experiment, t *tree.Tree) error {
 // benchmarkSource is the file declaring an experiment's benchmark, which
 // need not be the one declaring the experiment.
 func benchmarkSource(src *load.Source, e *model.Experiment) string {
-	v := src.Value.LookupPath(cue.MakePath(cue.Str("phases"), cue.Str(e.Phase), cue.Str("experiments"), cue.Str(e.Name), cue.Str("benchmark")))
-	cands := []cue.Value{v}
-	if op, args := v.Expr(); op == cue.AndOp {
-		cands = append(args, v)
-	}
-	for _, c := range cands {
-		pos := c.Pos()
-		if !pos.IsValid() {
-			continue
-		}
-		rel, err := filepath.Rel(src.Root, pos.Filename())
-		if err != nil || strings.HasPrefix(rel, "..") || strings.HasPrefix(filepath.ToSlash(rel), "schema/") {
-			continue
-		}
-		return filepath.ToSlash(rel)
-	}
-	return e.Source
+	return src.FileOf("phases", e.Phase, "experiments", e.Name, "benchmark")
 }
 
 func renderOne(lab *model.Lab, e *model.Experiment, source string, t *tree.Tree) error {

@@ -10,11 +10,8 @@ package kyverno
 
 import (
 	"fmt"
-	"path/filepath"
 	"sort"
-	"strings"
 
-	"cuelang.org/go/cue"
 	"sigs.k8s.io/yaml"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
@@ -341,23 +338,7 @@ func joinDocs(docs [][]byte) []byte {
 
 // policySource is the file declaring a policy.
 func policySource(src *load.Source, name string) string {
-	v := src.Value.LookupPath(cue.MakePath(cue.Str("policies"), cue.Str(name)))
-	cands := []cue.Value{v}
-	if op, args := v.Expr(); op == cue.AndOp {
-		cands = append(args, v)
-	}
-	for _, c := range cands {
-		pos := c.Pos()
-		if !pos.IsValid() {
-			continue
-		}
-		rel, err := filepath.Rel(src.Root, pos.Filename())
-		if err != nil || strings.HasPrefix(rel, "..") || strings.HasPrefix(filepath.ToSlash(rel), "schema/") {
-			continue
-		}
-		return filepath.ToSlash(rel)
-	}
-	return load.Package
+	return src.FileOf("policies", name)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

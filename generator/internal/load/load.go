@@ -86,6 +86,11 @@ func (s *Source) annotate() {
 	}
 }
 
+// FileOf is the repo-relative file of the user's declaration of the value
+// at the path of field names under lab (e.g. "policies", name), or of its
+// nearest declared parent: what a generated file names as its source.
+func (s *Source) FileOf(fields ...string) string { return s.fileOf(sel(fields...)) }
+
 // fileOf is the repo-relative file of the user's (not the schema's)
 // declaration of the value at path.
 func (s *Source) fileOf(p cue.Path) string {
