@@ -27,7 +27,7 @@ fi
 
 echo "== real components (built once, then cached)"
 bash scripts/tools.sh all >/dev/null
-[[ -f scripts/services.sh ]] && bash scripts/services.sh install
+bash scripts/services.sh install
 export LAB_REQUIRE_TOOLS=1
 
 echo "== go test"
