@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -94,16 +95,15 @@ total planned load <= 30m; every target and the database are loopback only.`,
 				return runErr
 			}
 			res.Report.Settings.Machine = machine
-			w := c.OutOrStdout()
-			if report != "" && report != "-" {
-				f, err := os.Create(report)
-				if err != nil {
+			var md bytes.Buffer
+			if err := benchlocal.Render(&md, res.Report); err != nil {
+				return err
+			}
+			if report == "" || report == "-" {
+				if _, err := c.OutOrStdout().Write(md.Bytes()); err != nil {
 					return err
 				}
-				defer f.Close()
-				w = f
-			}
-			if err := benchlocal.Render(w, res.Report); err != nil {
+			} else if err := os.WriteFile(report, md.Bytes(), 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.ErrOrStderr(), "stored %d result(s) under %s; refused %d\n", len(res.Stored), filepath.Join(out, benchlocal.Experiment), len(res.Report.Refused))
