@@ -13,6 +13,10 @@ import {
   parseBounded,
 } from './api.js';
 
+// A refused body is read and discarded up to this size, then the
+// connection is cut.
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
 // Stays below Kubernetes' default 30 s termination grace period.
 const SHUTDOWN_GRACE_MS = 20000;
 const QUERY_TIMEOUT_MS = 5000;
@@ -78,12 +82,18 @@ function createHandler(pool) {
   function echo(req, res) {
     const declared = Number(req.headers['content-length']);
     if (declared > ECHO_MAX_BYTES) {
-      // Refuse without buffering, but let the client finish sending (the
-      // body is discarded) so it reads the 413 instead of a broken pipe;
-      // close so the connection isn't reused.
+      // Refuse without buffering. Answer once the client has finished
+      // sending (the body is discarded), so it reads the 413 instead of a
+      // broken pipe; a body far beyond any sane size is cut off instead.
+      // Close so the connection isn't reused.
       res.setHeader('Connection', 'close');
-      req.resume();
-      return send(res, 413, errors.bodyTooLarge);
+      let discarded = 0;
+      req.on('data', (chunk) => {
+        discarded += chunk.length;
+        if (discarded > DISCARD_MAX_BYTES) req.destroy();
+      });
+      req.on('end', () => send(res, 413, errors.bodyTooLarge));
+      return;
     }
     const chunks = [];
     let size = 0;
