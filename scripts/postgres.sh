@@ -2,6 +2,7 @@
 # Throwaway PostgreSQL 15 cluster on loopback for the runtimes' contract test
 # and local benchmarks.
 #
+#   scripts/postgres.sh install install postgresql-15 from apt if missing
 #   scripts/postgres.sh start   init (first time), start, load schema + seed,
 #                               print DATABASE_URL on stdout (last line)
 #   scripts/postgres.sh url     print DATABASE_URL of the running cluster
@@ -95,6 +96,7 @@ stop() {
 }
 
 case "${1:-}" in
+  install) ensure_installed ;;
   start) start ;;
   stop) stop ;;
   url) running || { log "not running (scripts/postgres.sh start)"; exit 1; }; url ;;

@@ -28,6 +28,8 @@ fi
 echo "== real components (built once, then cached)"
 bash scripts/tools.sh all >/dev/null
 bash scripts/services.sh install
+# Once, before tests that start PostgreSQL in parallel.
+bash scripts/postgres.sh install
 export LAB_REQUIRE_TOOLS=1
 
 echo "== go test"
