@@ -18,6 +18,7 @@ if [[ -n $unformatted ]]; then
 	echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+(cd apps/runtimes/go && go vet ./...) # the Go runtime is a module of its own
 
 if $short; then
 	echo "== go test -short (no real components)"
