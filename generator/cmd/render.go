@@ -16,6 +16,7 @@ func init() { register(newRenderCmd) }
 
 func newRenderCmd() *cobra.Command {
 	var check, validateObjs bool
+	var concurrency int
 	c := &cobra.Command{
 		Use:   "render",
 		Short: "Compile the lab's CUE into clusters/, apps/, policies/ and benchmarks/",
@@ -49,7 +50,7 @@ writes nothing and fails. --validate=false skips this.`,
 			if err != nil {
 				return err
 			}
-			t, err := render.Lab(src, render.Options{})
+			t, err := render.Lab(src, render.Options{Concurrency: concurrency})
 			if err != nil {
 				return err
 			}
@@ -87,6 +88,7 @@ writes nothing and fails. --validate=false skips this.`,
 		},
 	}
 	c.Flags().BoolVar(&validateObjs, "validate", true, "validate every rendered object offline before writing (see validate --help)")
+	c.Flags().IntVar(&concurrency, "concurrency", 0, "charts rendered at once with the Helm SDK (0: one per CPU); output does not depend on it")
 	c.Flags().BoolVar(&check, "check", false, "write nothing; fail listing every file that differs from a fresh render")
 	return c
 }
