@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -242,28 +243,49 @@ func renderValue(v any, params map[string]any, opts []string, p *field.Path) (an
 	}
 }
 
+// parsed caches each distinct template text (with its options): an
+// ApplicationSet's template strings repeat for every element, and setting
+// up ArgoCD's function map costs far more than executing a template.
+// A parsed template may be executed concurrently.
+var parsed sync.Map // key: options + "\x00" + text -> *template.Template or error
+
 // execute runs one template string with ArgoCD's functions and options.
 func execute(text string, params map[string]any, opts []string) (out string, err error) {
 	if !strings.Contains(text, "{{") {
 		return text, nil
 	}
-	// template.Option panics on an option it does not know.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("goTemplateOptions: %v", r)
-		}
-	}()
-	t := template.New("").Funcs(funcs)
-	for _, o := range opts {
-		t = t.Option(o)
+	key := strings.Join(opts, ",") + "\x00" + text
+	cached, ok := parsed.Load(key)
+	if !ok {
+		cached = parse(text, opts)
+		parsed.Store(key, cached)
 	}
-	t, err = t.Parse(text)
-	if err != nil {
-		return "", err
+	t, isTmpl := cached.(*template.Template)
+	if !isTmpl {
+		return "", cached.(error)
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, params); err != nil {
 		return "", err
 	}
 	return b.String(), nil
+}
+
+// parse returns the parsed template or the error parsing it.
+func parse(text string, opts []string) (result any) {
+	// template.Option panics on an option it does not know.
+	defer func() {
+		if r := recover(); r != nil {
+			result = fmt.Errorf("goTemplateOptions: %v", r)
+		}
+	}()
+	t := template.New("").Funcs(funcs)
+	for _, o := range opts {
+		t = t.Option(o)
+	}
+	t, err := t.Parse(text)
+	if err != nil {
+		return err
+	}
+	return t
 }
