@@ -58,6 +58,10 @@ func (s *Source) check() Errors {
 			continue
 		}
 		seen := map[string]bool{}
+		// Components deployed outside their experiment's own namespaces
+		// (platform operators) must not be deployed twice on one cluster:
+		// two Applications would fight over the same objects.
+		claimed := map[string]string{} // namespace/component -> experiment
 		for i, en := range lab.Conduct[cn] {
 			p := sel("conduct", cn).Append(cue.Index(i))
 			switch {
@@ -65,6 +69,20 @@ func (s *Source) check() Errors {
 				add(p, "experiment %q is switched on twice for cluster %q", en, cn)
 			case len(owners[en]) == 0:
 				add(p, "unknown experiment %q switched on for cluster %q", en, cn)
+			default:
+				e := lab.Phases[owners[en][0]].Experiments[en]
+				for _, c := range sortedKeys(e.Components) {
+					ns := e.Components[c].Namespace
+					if ns == "" {
+						continue
+					}
+					key := ns + "/" + c
+					if other, ok := claimed[key]; ok {
+						add(p, "experiments %q and %q both deploy component %q into namespace %q on cluster %q: their Applications would fight over the same objects; switch one off, or move the component to one experiment the others rely on", other, en, c, ns, cn)
+						continue
+					}
+					claimed[key] = en
+				}
 			}
 			seen[en] = true
 		}
