@@ -150,7 +150,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, body []byte, i i
 		case <-time.After(time.Duration(rt.DelayMS) * time.Millisecond):
 		case <-r.Context().Done():
 			s.record(r, body, 0)
-			return
+			// The client gave up: abort the connection rather than return,
+			// which would send an empty 200.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	s.mu.Lock()
