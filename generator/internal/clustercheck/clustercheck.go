@@ -7,25 +7,16 @@ package clustercheck
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kube"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
@@ -127,11 +118,7 @@ type Checker struct {
 	// Security "would violate" notices, finalizer name advice).
 	Warnings *Warnings
 
-	dyn    dynamic.Interface
-	kube   kubernetes.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
-	// noMatch remembers kinds discovery did not know after waiting, so each is waited for once.
-	noMatch map[schema.GroupVersionKind]error
+	a *kube.Applier
 }
 
 // New connects to the server at cfg.
@@ -139,16 +126,15 @@ func New(cfg *rest.Config) (*Checker, error) {
 	w := &Warnings{Count: map[string]int{}}
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandler = w
-	dyn, err := dynamic.NewForConfig(cfg)
+	a, err := kube.NewApplier(cfg)
 	if err != nil {
 		return nil, err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Checker{Warnings: w, dyn: dyn, kube: kube, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(kube.Discovery())),
-		noMatch: map[schema.GroupVersionKind]error{}}, nil
+	a.FieldManager = FieldManager
+	// Unknown and duplicate fields are errors, not silently pruned.
+	a.Strict = true
+	a.KindWait = 5 * time.Second
+	return &Checker{Warnings: w, a: a}, nil
 }
 
 // Check creates the items' Namespaces for real (those rendered, then any other namespace an
@@ -157,110 +143,27 @@ func New(cfg *rest.Config) (*Checker, error) {
 func (c *Checker) Check(ctx context.Context, items []Item) ([]Result, error) {
 	results := make([]Result, len(items))
 	done := make([]bool, len(items))
+	c.a.DryRun = false
 	for i, it := range items {
 		if it.Obj.GroupVersionKind() == corev1.SchemeGroupVersion.WithKind("Namespace") && it.Via == "" {
-			results[i] = Result{Item: it, Err: c.apply(ctx, it, false)}
+			results[i] = Result{Item: it, Err: c.a.Apply(ctx, it.Obj, it.Raw)}
 			done[i] = true
 		}
 	}
-	if err := c.ensureNamespaces(ctx, items); err != nil {
+	objs := make([]*unstructured.Unstructured, len(items))
+	for i, it := range items {
+		objs[i] = it.Obj
+	}
+	if err := c.a.EnsureNamespaces(ctx, objs); err != nil {
 		return nil, err
 	}
+	c.a.DryRun = true
 	for i, it := range items {
 		if !done[i] {
-			results[i] = Result{Item: it, Err: c.apply(ctx, it, true)}
+			results[i] = Result{Item: it, Err: c.a.Apply(ctx, it.Obj, it.Raw)}
 		}
 	}
 	return results, nil
-}
-
-func (c *Checker) ensureNamespaces(ctx context.Context, items []Item) error {
-	seen := map[string]bool{}
-	for _, it := range items {
-		m, err := c.mapping(ctx, it.Obj.GroupVersionKind())
-		if err != nil || m.Scope.Name() != meta.RESTScopeNameNamespace {
-			continue
-		}
-		ns := it.Obj.GetNamespace()
-		if ns == "" {
-			ns = metav1.NamespaceDefault
-		}
-		if seen[ns] {
-			continue
-		}
-		seen[ns] = true
-		_, err = c.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create namespace %s: %w", ns, err)
-		}
-		// Admission wants the default ServiceAccount the controller manager would create.
-		_, err = c.kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create service account %s/default: %w", ns, err)
-		}
-	}
-	return nil
-}
-
-// apply server-side applies one object with fieldValidation=Strict (unknown and duplicate
-// fields are errors, not silently pruned), as a dry run unless dryRun is false.
-func (c *Checker) apply(ctx context.Context, it Item, dryRun bool) error {
-	o := it.Obj
-	gvk := o.GroupVersionKind()
-	if gvk.Kind == "" || gvk.Version == "" {
-		return fmt.Errorf("apiVersion and kind are required")
-	}
-	m, err := c.mapping(ctx, gvk)
-	if err != nil {
-		return err
-	}
-	var ri dynamic.ResourceInterface = c.dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		ns := o.GetNamespace()
-		if ns == "" {
-			ns = metav1.NamespaceDefault
-		}
-		ri = c.dyn.Resource(m.Resource).Namespace(ns)
-	}
-	body := it.Raw
-	if body == nil {
-		if body, err = json.Marshal(o.Object); err != nil {
-			return err
-		}
-	}
-	force := true
-	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: &force, FieldValidation: metav1.FieldValidationStrict}
-	if dryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err = ri.Patch(ctx, o.GetName(), types.ApplyPatchType, body, opts)
-	return err
-}
-
-// mapping resolves a kind, refreshing discovery for a few seconds when it is unknown (a CRD
-// just installed can take a moment to appear).
-func (c *Checker) mapping(ctx context.Context, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
-	if err, ok := c.noMatch[gvk]; ok {
-		return nil, err
-	}
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		var m *meta.RESTMapping
-		if m, err = c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil {
-			return m, nil
-		}
-		if !meta.IsNoMatchError(err) {
-			return nil, err
-		}
-		c.mapper.Reset()
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-	c.noMatch[gvk] = err
-	return nil, err
 }
 
 // Warnings collects the server's warning headers instead of logging them.

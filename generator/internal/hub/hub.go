@@ -11,22 +11,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
-)
 
-// FieldManager owns the fields the lab applies server-side.
-const FieldManager = "illm-lab"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kube"
+)
 
 // RootFiles are the rendered files, relative to clusters/<cluster>/, that
 // bootstrap a cluster: ArgoCD syncs the rest from the root Application.
@@ -59,56 +52,21 @@ func Objects(repoRoot, cluster string) ([]*unstructured.Unstructured, error) {
 	return objs, nil
 }
 
-// Apply server-side applies objs, retrying while their kinds are not
-// served yet (ArgoCD's CRDs being installed) until ctx ends.
+// Apply server-side applies objs, waiting while their kinds are not served
+// yet (ArgoCD's CRDs being installed) until ctx ends.
 func Apply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstructured, dryRun bool) error {
-	dyn, err := dynamic.NewForConfig(cfg)
+	a, err := kube.NewApplier(cfg)
 	if err != nil {
 		return err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	cached := memory.NewMemCacheClient(dc)
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(cached)
+	a.DryRun = dryRun
 	for _, o := range objs {
-		gvk := o.GroupVersionKind()
-		for {
-			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			if err == nil {
-				if err := applyOne(ctx, dyn, m, o, dryRun); err != nil {
-					return err
-				}
-				break
+		if err := a.Apply(ctx, o, nil); err != nil {
+			if meta.IsNoMatchError(err) {
+				return fmt.Errorf("%s %s: kind not served by the cluster (is ArgoCD installed?): %w", o.GetKind(), o.GetName(), err)
 			}
-			if !meta.IsNoMatchError(err) {
-				return err
-			}
-			cached.Invalidate()
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%s %s: kind not served by the cluster (is ArgoCD installed?): %w", gvk.Kind, o.GetName(), ctx.Err())
-			case <-time.After(2 * time.Second):
-			}
+			return fmt.Errorf("applying %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 		}
-	}
-	return nil
-}
-
-func applyOne(ctx context.Context, dyn dynamic.Interface, m *meta.RESTMapping, o *unstructured.Unstructured, dryRun bool) error {
-	body, err := o.MarshalJSON()
-	if err != nil {
-		return err
-	}
-	var ri dynamic.ResourceInterface = dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		ri = dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-	}
-	force := true
-	opts := metav1PatchOptions(dryRun, &force)
-	if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, body, opts); err != nil {
-		return fmt.Errorf("applying %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 	}
 	return nil
 }

@@ -9,29 +9,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kube"
 )
 
 // DefaultFieldManager is the server-side apply field manager used when none is given.
-const DefaultFieldManager = "illm-lab"
+const DefaultFieldManager = kube.FieldManager
 
 // ApplyError is one object the server refused. Index is the object's position in the input.
 type ApplyError struct {
@@ -52,41 +45,26 @@ func (e *ApplyError) Error() string {
 
 func (e *ApplyError) Unwrap() error { return e.Err }
 
-// Applier server-side applies unstructured objects, resolving kinds through discovery (so
-// CRDs installed a moment ago are found).
+// Applier server-side applies unstructured objects (see kube.Applier),
+// collecting one *ApplyError per refused object.
 type Applier struct {
 	// FieldManager names the applier to the server (default DefaultFieldManager).
 	FieldManager string
 	// DryRun asks the server to validate and admit objects without storing them.
 	DryRun bool
 
-	dyn    dynamic.Interface
-	kube   kubernetes.Interface
-	disc   discovery.CachedDiscoveryInterface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
-	// noMatch remembers kinds discovery did not know after waiting, so each is waited for once.
-	noMatch map[schema.GroupVersionKind]error
+	a *kube.Applier
 }
 
 // NewApplier builds an Applier for cfg.
 func NewApplier(cfg *rest.Config) (*Applier, error) {
-	dyn, err := dynamic.NewForConfig(cfg)
+	a, err := kube.NewApplier(cfg)
 	if err != nil {
 		return nil, err
 	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	disc := memory.NewMemCacheClient(kube.Discovery())
-	return &Applier{
-		FieldManager: DefaultFieldManager,
-		dyn:          dyn,
-		kube:         kube,
-		disc:         disc,
-		mapper:       restmapper.NewDeferredDiscoveryRESTMapper(disc),
-		noMatch:      map[schema.GroupVersionKind]error{},
-	}, nil
+	// A kind still unknown after 5 s is reported, not waited for again.
+	a.KindWait = 5 * time.Second
+	return &Applier{FieldManager: DefaultFieldManager, a: a}, nil
 }
 
 // DryRunApply validates objs against a real server: it creates (for real) every namespace the
@@ -105,48 +83,20 @@ func DryRunApply(ctx context.Context, cfg *rest.Config, objs []*unstructured.Uns
 	return a.Apply(ctx, objs)
 }
 
-// EnsureNamespaces creates each namespace that a namespaced object in objs lives in (objects
-// without one go to "default"), with its "default" ServiceAccount as the controller manager
-// would, since admission refuses even dry-run objects in a namespace that does not exist.
+// EnsureNamespaces creates each namespace that a namespaced object in objs lives in, with its
+// "default" ServiceAccount (see kube.Applier.EnsureNamespaces).
 func (a *Applier) EnsureNamespaces(ctx context.Context, objs []*unstructured.Unstructured) error {
-	set := map[string]bool{}
-	for _, o := range objs {
-		m, err := a.mapping(ctx, o.GroupVersionKind())
-		if err != nil {
-			continue // reported per object by Apply
-		}
-		if m.Scope.Name() == meta.RESTScopeNameNamespace {
-			ns := o.GetNamespace()
-			if ns == "" {
-				ns = metav1.NamespaceDefault
-			}
-			set[ns] = true
-		}
-	}
-	names := make([]string, 0, len(set))
-	for ns := range set {
-		names = append(names, ns)
-	}
-	sort.Strings(names)
-	for _, ns := range names {
-		_, err := a.kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{FieldManager: a.FieldManager})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create namespace %s: %w", ns, err)
-		}
-		_, err = a.kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{FieldManager: a.FieldManager})
-		if err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create service account %s/default: %w", ns, err)
-		}
-	}
-	return nil
+	a.a.FieldManager = a.FieldManager
+	return a.a.EnsureNamespaces(ctx, objs)
 }
 
 // Apply server-side applies every object (with Force, so this field manager takes ownership
 // of what it sets). It returns one *ApplyError per refused object.
 func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) []error {
+	a.a.FieldManager, a.a.DryRun = a.FieldManager, a.DryRun
 	var errs []error
 	for i, o := range objs {
-		if err := a.applyOne(ctx, o); err != nil {
+		if err := a.a.Apply(ctx, o, nil); err != nil {
 			errs = append(errs, &ApplyError{
 				Index: i, APIVersion: o.GetAPIVersion(), Kind: o.GetKind(),
 				Namespace: o.GetNamespace(), Name: o.GetName(), Err: err,
@@ -154,58 +104,6 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		}
 	}
 	return errs
-}
-
-func (a *Applier) applyOne(ctx context.Context, o *unstructured.Unstructured) error {
-	gvk := o.GroupVersionKind()
-	if gvk.Kind == "" || gvk.Version == "" {
-		return errors.New("apiVersion and kind are required")
-	}
-	m, err := a.mapping(ctx, gvk)
-	if err != nil {
-		return err
-	}
-	var ri dynamic.ResourceInterface = a.dyn.Resource(m.Resource)
-	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		ns := o.GetNamespace()
-		if ns == "" {
-			ns = metav1.NamespaceDefault
-		}
-		ri = a.dyn.Resource(m.Resource).Namespace(ns)
-	}
-	opts := metav1.ApplyOptions{FieldManager: a.FieldManager, Force: true}
-	if a.DryRun {
-		opts.DryRun = []string{metav1.DryRunAll}
-	}
-	_, err = ri.Apply(ctx, o.GetName(), o, opts)
-	return err
-}
-
-// mapping resolves a kind, refreshing discovery a few times when the kind is unknown: a CRD
-// that just became Established can take a moment to appear in discovery.
-func (a *Applier) mapping(ctx context.Context, gvk schema.GroupVersionKind) (*meta.RESTMapping, error) {
-	if err, ok := a.noMatch[gvk]; ok {
-		return nil, err
-	}
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		var m *meta.RESTMapping
-		m, err = a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if err == nil {
-			return m, nil
-		}
-		if !meta.IsNoMatchError(err) {
-			return nil, err
-		}
-		a.mapper.Reset()
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-	a.noMatch[gvk] = err
-	return nil, err
 }
 
 // DecodeObjects reads every object of a (multi-document) YAML or JSON stream, skipping empty
