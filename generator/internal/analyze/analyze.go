@@ -8,8 +8,10 @@ package analyze
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -79,7 +81,7 @@ type Analysis struct {
 func Analyze(lab *model.Lab, cfg *model.Discovery, res *discover.Result, now time.Time) (*Analysis, error) {
 	for p := range cfg.Placement {
 		if _, ok := lab.Phases[p]; !ok {
-			return nil, fmt.Errorf("discovery.placement.%s: no phase %q in the lab (phases: %s)", p, p, strings.Join(sortedKeys(lab.Phases), ", "))
+			return nil, fmt.Errorf("discovery.placement.%s: no phase %q in the lab (phases: %s)", p, p, strings.Join(slices.Sorted(maps.Keys(lab.Phases)), ", "))
 		}
 	}
 	idx := newLabIndex(lab)
@@ -267,13 +269,4 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -2,7 +2,9 @@ package analyze
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,11 +22,11 @@ type labIndex struct {
 
 func newLabIndex(lab *model.Lab) *labIndex {
 	idx := &labIndex{terms: map[string]LabMatch{}, tokens: map[string]LabMatch{}, byPhase: map[string][]string{}, lab: lab}
-	phases := sortedKeys(lab.Phases)
+	phases := slices.Sorted(maps.Keys(lab.Phases))
 	sort.SliceStable(phases, func(i, j int) bool { return lab.Phases[phases[i]].Number < lab.Phases[phases[j]].Number })
 	for _, pn := range phases {
 		ph := lab.Phases[pn]
-		for _, en := range sortedKeys(ph.Experiments) {
+		for _, en := range slices.Sorted(maps.Keys(ph.Experiments)) {
 			e := ph.Experiments[en]
 			add := func(term string) {
 				if term == "" {
@@ -49,7 +51,7 @@ func newLabIndex(lab *model.Lab) *labIndex {
 					comps[cn] = c
 				}
 			}
-			for _, cn := range sortedKeys(comps) {
+			for _, cn := range slices.Sorted(maps.Keys(comps)) {
 				if cn == "raw" {
 					continue // the lab's own manifests, not a technology
 				}
@@ -216,7 +218,7 @@ func (a *Analysis) place(c *Candidate, idx *labIndex) {
 	}
 	var hits []hit
 	ph := a.Lab.Phases[best]
-	for _, en := range sortedKeys(ph.Experiments) {
+	for _, en := range slices.Sorted(maps.Keys(ph.Experiments)) {
 		e := ph.Experiments[en]
 		et := " " + phrase(e.Title+" "+e.Description+" "+e.Name) + " "
 		n := 0
@@ -236,7 +238,7 @@ func (a *Analysis) place(c *Candidate, idx *labIndex) {
 }
 
 func (a *Analysis) phasesByNumber() []string {
-	ps := sortedKeys(a.Lab.Phases)
+	ps := slices.Sorted(maps.Keys(a.Lab.Phases))
 	sort.SliceStable(ps, func(i, j int) bool { return a.Lab.Phases[ps[i]].Number < a.Lab.Phases[ps[j]].Number })
 	return ps
 }

@@ -2,6 +2,8 @@ package argocd
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,13 +36,13 @@ type Unit struct {
 // first, then each variant's, each sorted by name.
 func Units(e *model.Experiment) []Unit {
 	var us []Unit
-	for _, cn := range sortedKeys(e.Components) {
+	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
 		c := e.Components[cn]
 		us = append(us, Unit{Component: c, Namespace: e.Namespace("", c)})
 	}
-	for _, vn := range sortedKeys(e.Variants) {
+	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
-		for _, cn := range sortedKeys(v.Components) {
+		for _, cn := range slices.Sorted(maps.Keys(v.Components)) {
 			c := v.Components[cn]
 			us = append(us, Unit{Variant: vn, Component: c, Namespace: e.Namespace(vn, c)})
 		}
@@ -88,7 +90,7 @@ func Namespaces(e *model.Experiment) []string {
 	for _, u := range Units(e) {
 		set[u.Namespace] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // CostLabels are the FinOps cost-allocation labels of an experiment's
@@ -363,7 +365,7 @@ func Project(lab *model.Lab, cl *model.Cluster, ph *model.Phase, exps []*model.E
 		}
 	}
 	dests := make([]Destination, 0, len(nss))
-	for _, ns := range sortedKeys(nss) {
+	for _, ns := range slices.Sorted(maps.Keys(nss)) {
 		dests = append(dests, Destination{Server: cl.Server, Namespace: ns})
 	}
 	return &AppProject{
@@ -376,7 +378,7 @@ func Project(lab *model.Lab, cl *model.Cluster, ph *model.Phase, exps []*model.E
 		},
 		Spec: AppProjectSpec{
 			Description:  "Phase " + strconv.Itoa(ph.Number) + ": " + ph.Title,
-			SourceRepos:  sortedKeys(repos),
+			SourceRepos:  slices.Sorted(maps.Keys(repos)),
 			Destinations: dests,
 			// Operators install CRDs, webhooks and cluster roles.
 			ClusterResourceWhitelist: []GroupKind{{Group: "*", Kind: "*"}},
@@ -480,13 +482,4 @@ func orShared(v string) string {
 		return labels.Shared
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -6,6 +6,8 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -70,7 +72,7 @@ func Build(lab *model.Lab, f Filter) (*Catalogue, error) {
 	c := &Catalogue{Experiments: []Row{}, Progress: []Progress{}}
 	for _, p := range phases(lab) {
 		pr := Progress{Phase: p.Name, PhaseNumber: p.Number, Title: p.Title}
-		for _, en := range sortedKeys(p.Experiments) {
+		for _, en := range slices.Sorted(maps.Keys(p.Experiments)) {
 			e := p.Experiments[en]
 			if !f.match(p, e) {
 				continue
@@ -101,7 +103,7 @@ func row(p *model.Phase, e *model.Experiment) Row {
 		Kind:        e.Kind,
 		Status:      e.Status,
 		Components:  len(e.Components),
-		Variants:    sortedKeys(e.Variants),
+		Variants:    append([]string{}, slices.Sorted(maps.Keys(e.Variants))...), // [] not null in JSON
 		Benchmark:   e.Benchmark != nil,
 	}
 	for _, v := range e.Variants {
@@ -135,13 +137,4 @@ func phaseNames(lab *model.Lab) []string {
 		out = append(out, p.Name)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -91,7 +93,7 @@ func detail(p *model.Phase, e *model.Experiment) *Detail {
 		d.ADRs = []string{}
 	}
 	add := func(variant string, cs map[string]*model.Component) {
-		names := sortedKeys(cs)
+		names := slices.Sorted(maps.Keys(cs))
 		sort.SliceStable(names, func(i, j int) bool { return cs[names[i]].SyncWave < cs[names[j]].SyncWave })
 		for _, cn := range names {
 			c := cs[cn]
@@ -106,12 +108,12 @@ func detail(p *model.Phase, e *model.Experiment) *Detail {
 		}
 	}
 	add("", e.Components)
-	for _, vn := range sortedKeys(e.Variants) {
+	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
 		d.Variants = append(d.Variants, VariantSummary{Name: vn, Description: v.Description, Namespace: e.VariantNamespace(vn)})
 		add(vn, v.Components)
 	}
-	for _, mn := range sortedKeys(e.Measure.Metrics) {
+	for _, mn := range slices.Sorted(maps.Keys(e.Measure.Metrics)) {
 		d.Measure.Metrics = append(d.Measure.Metrics, *e.Measure.Metrics[mn])
 	}
 	return d
@@ -176,7 +178,7 @@ type Appendix = model.Appendix
 // Appendices lists the lab's appendices by letter.
 func Appendices(lab *model.Lab) []Appendix {
 	out := make([]Appendix, 0, len(lab.Appendices))
-	for _, id := range sortedKeys(lab.Appendices) {
+	for _, id := range slices.Sorted(maps.Keys(lab.Appendices)) {
 		out = append(out, *lab.Appendices[id])
 	}
 	return out

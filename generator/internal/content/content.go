@@ -6,8 +6,9 @@ package content
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -26,7 +27,7 @@ func walk(v any, path string, visit func(path string, m map[string]any)) {
 	switch t := v.(type) {
 	case map[string]any:
 		visit(path, t)
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			walk(t[k], join(path, k), visit)
 		}
 	case []any:
@@ -51,7 +52,7 @@ func join(path, key string) string {
 func UnpinnedImages(values map[string]any) []Finding {
 	var out []Finding
 	walk(values, "", func(path string, m map[string]any) {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			p := join(path, k)
 			switch k {
 			case "image", "imageName":
@@ -120,7 +121,7 @@ func isLatest(tag string) bool { return strings.EqualFold(tag, "latest") }
 func FailClosedWebhooks(values map[string]any) []Finding {
 	var out []Finding
 	walk(values, "", func(path string, m map[string]any) {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if !strings.EqualFold(k, "failurePolicy") && k != "webhookFailurePolicy" {
 				continue
 			}
@@ -169,7 +170,7 @@ func BadResources(values map[string]any) []Finding {
 			}
 			return
 		}
-		for _, r := range sortedKeys(req) {
+		for _, r := range slices.Sorted(maps.Keys(req)) {
 			rq, err := quantity(req[r])
 			if err != nil {
 				out = append(out, Finding{join(path, "requests."+r), err.Error()})
@@ -288,13 +289,4 @@ func stripStrings(q string) string {
 		}
 	}
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -1,9 +1,11 @@
 package content
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -149,7 +151,7 @@ func TestNamesOthersDependOn(t *testing.T) {
 		}
 	}
 	rc := lab.Phases["performance"].Experiments["runtime-comparison"]
-	if got := strings.Join(sortedKeys(rc.Variants), ","); got != "bun,dotnet,go,node,rust" {
+	if got := strings.Join(slices.Sorted(maps.Keys(rc.Variants)), ","); got != "bun,dotnet,go,node,rust" {
 		t.Errorf("runtime-comparison variants = %s, want bun,dotnet,go,node,rust", got)
 	}
 }
@@ -267,7 +269,7 @@ func TestMetrics(t *testing.T) {
 		if len(e.Measure.Metrics) == 0 {
 			t.Errorf("%s (%s) measures nothing", e.Name, e.Source)
 		}
-		for _, mn := range sortedKeys(e.Measure.Metrics) {
+		for _, mn := range slices.Sorted(maps.Keys(e.Measure.Metrics)) {
 			m := e.Measure.Metrics[mn]
 			for _, p := range QueryProblems(m.Query) {
 				t.Errorf("%s metric %s: %s", e.Name, mn, p)
@@ -293,12 +295,12 @@ func TestComparisons(t *testing.T) {
 				t.Errorf("comparison %s has %d variant(s), needs 2", e.Name, len(e.Variants))
 			}
 		}
-		for _, vn := range sortedKeys(e.Variants) {
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 			if len(e.Variants[vn].Components) == 0 {
 				t.Errorf("%s variant %s deploys nothing", e.Name, vn)
 			}
 		}
-		for _, mn := range sortedKeys(e.Measure.Metrics) {
+		for _, mn := range slices.Sorted(maps.Keys(e.Measure.Metrics)) {
 			q := e.Measure.Metrics[mn].Query
 			if FixedNamespace(q) {
 				t.Errorf("%s metric %s selects a fixed namespace: it would measure the same thing for every variant", e.Name, mn)

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,8 +89,8 @@ func render(t *testing.T, root string) (*load.Source, *tree.Tree) {
 	}
 	tr := tree.New()
 	var exps []*model.Experiment
-	for _, pn := range sortedKeys(src.Lab.Phases) {
-		for _, en := range sortedKeys(src.Lab.Phases[pn].Experiments) {
+	for _, pn := range slices.Sorted(maps.Keys(src.Lab.Phases)) {
+		for _, en := range slices.Sorted(maps.Keys(src.Lab.Phases[pn].Experiments)) {
 			exps = append(exps, src.Lab.Phases[pn].Experiments[en])
 		}
 	}
@@ -196,9 +198,9 @@ func TestScriptsParse(t *testing.T) {
 	node := needNode(t)
 	labs := map[string]string{"repository": repoRoot, "testdata": newLab(t, testdataPhases(t))}
 	n := 0
-	for _, ln := range sortedKeys(labs) {
+	for _, ln := range slices.Sorted(maps.Keys(labs)) {
 		exps := scripts(t, labs[ln])
-		for _, en := range sortedKeys(exps) {
+		for _, en := range slices.Sorted(maps.Keys(exps)) {
 			e := exps[en]
 			n++
 			t.Run(ln+"/"+en, func(t *testing.T) {
@@ -365,7 +367,7 @@ func TestScriptRuns(t *testing.T) {
 		if len(r.Checks) != 50+30 { // a status check each, a body check on reads
 			t.Errorf("%d checks, want 80", len(r.Checks))
 		}
-		if got := sortedKeys(r.Options.Scenarios); strings.Join(got, ",") != "ramp,steady" {
+		if got := slices.Sorted(maps.Keys(r.Options.Scenarios)); strings.Join(got, ",") != "ramp,steady" {
 			t.Errorf("scenarios %v", got)
 		}
 		if s := r.Options.Scenarios["steady"]; s["executor"] != "constant-arrival-rate" || s["rate"] != 50.0 || s["timeUnit"] != "1s" || s["exec"] != "iterate" {
@@ -401,7 +403,7 @@ func TestScriptRuns(t *testing.T) {
 
 	t.Run("warmup", func(t *testing.T) {
 		r := runScript(t, node, script, "warmup", 5, true)
-		if got := sortedKeys(r.Options.Scenarios); strings.Join(got, ",") != "warmup" {
+		if got := slices.Sorted(maps.Keys(r.Options.Scenarios)); strings.Join(got, ",") != "warmup" {
 			t.Errorf("warm-up scenarios %v", got)
 		}
 		if len(r.Options.Thresholds) != 0 {

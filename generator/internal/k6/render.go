@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +64,7 @@ func variants(e *model.Experiment) []string {
 	if len(e.Variants) == 0 {
 		return []string{""}
 	}
-	return sortedKeys(e.Variants)
+	return slices.Sorted(maps.Keys(e.Variants))
 }
 
 // JobName is the Job of one repetition (1-based) against a variant.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
@@ -32,7 +34,7 @@ func Script(e *model.Experiment, source string) ([]byte, error) {
 	if b == nil {
 		return nil, fmt.Errorf("experiment %s has no benchmark", e.Name)
 	}
-	reqNames := sortedKeys(b.Requests)
+	reqNames := slices.Sorted(maps.Keys(b.Requests))
 	index := map[string]int{}
 	for i, n := range reqNames {
 		index[n] = i
@@ -126,7 +128,7 @@ const CHECKS = REQUESTS.map((r) => {
 // so the mix is exact and the same on every run (no random numbers).
 const MIX = {
 `)
-	scNames := sortedKeys(b.Scenarios)
+	scNames := slices.Sorted(maps.Keys(b.Scenarios))
 	for _, sn := range scNames {
 		p("  %s: %s,\n", js(sn), mix(b, b.Scenarios[sn].Requests, index))
 	}
@@ -158,7 +160,7 @@ export function iterate() {
 		}
 		p("%s},\n", indent)
 		p("%sthresholds: {\n", indent)
-		for _, m := range sortedKeys(b.Thresholds) {
+		for _, m := range slices.Sorted(maps.Keys(b.Thresholds)) {
 			p("%s  %s: %s,\n", indent, js(m), js(b.Thresholds[m]))
 		}
 		p("%s},\n", indent)
@@ -208,7 +210,7 @@ export function handleSummary(data) {
 // empty) as a JS object: cumulative upper bounds and request indexes.
 func mix(b *model.Benchmark, names []string, index map[string]int) string {
 	if len(names) == 0 {
-		names = sortedKeys(b.Requests)
+		names = slices.Sorted(maps.Keys(b.Requests))
 	}
 	var upTo, req []int
 	total := 0

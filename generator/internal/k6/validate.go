@@ -2,8 +2,9 @@ package k6
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,12 +61,12 @@ func Validate(e *model.Experiment) error {
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, "benchmark."+path+": "+fmt.Sprintf(format, args...))
 	}
-	for _, v := range sortedKeys(b.Targets) {
+	for _, v := range slices.Sorted(maps.Keys(b.Targets)) {
 		if _, ok := e.Variants[v]; !ok {
-			bad("targets."+v, "no variant %q in experiment %s (variants: %s)", v, e.Name, list(sortedKeys(e.Variants)))
+			bad("targets."+v, "no variant %q in experiment %s (variants: %s)", v, e.Name, list(slices.Sorted(maps.Keys(e.Variants))))
 		}
 	}
-	for _, rn := range sortedKeys(b.Requests) {
+	for _, rn := range slices.Sorted(maps.Keys(b.Requests)) {
 		r := b.Requests[rn]
 		switch {
 		case r.Path == "" && r.URL == "":
@@ -77,7 +78,7 @@ func Validate(e *model.Experiment) error {
 			bad("requests."+rn+".body", "a %s request has no body", r.Method)
 		}
 	}
-	for _, sn := range sortedKeys(b.Scenarios) {
+	for _, sn := range slices.Sorted(maps.Keys(b.Scenarios)) {
 		s := b.Scenarios[sn]
 		allowed := params[s.Executor]
 		for _, p := range set(s) {
@@ -90,7 +91,7 @@ func Validate(e *model.Experiment) error {
 		}
 		for i, rn := range s.Requests {
 			if _, ok := b.Requests[rn]; !ok {
-				bad(fmt.Sprintf("scenarios.%s.requests[%d]", sn, i), "no request %q (requests: %s)", rn, list(sortedKeys(b.Requests)))
+				bad(fmt.Sprintf("scenarios.%s.requests[%d]", sn, i), "no request %q (requests: %s)", rn, list(slices.Sorted(maps.Keys(b.Requests))))
 			}
 		}
 		if _, err := scenarioEnd(s); err != nil {
@@ -102,15 +103,15 @@ func Validate(e *model.Experiment) error {
 	}
 	// A threshold on a tag value nothing sets never sees a sample: k6
 	// passes it silently, so a typo would hide a crossed threshold.
-	for _, m := range sortedKeys(b.Thresholds) {
+	for _, m := range slices.Sorted(maps.Keys(b.Thresholds)) {
 		for _, sm := range scenarioTag.FindAllStringSubmatch(m, -1) {
 			if _, ok := b.Scenarios[sm[1]]; !ok {
-				bad(fmt.Sprintf("thresholds[%q]", m), "no scenario %q (scenarios: %s)", sm[1], list(sortedKeys(b.Scenarios)))
+				bad(fmt.Sprintf("thresholds[%q]", m), "no scenario %q (scenarios: %s)", sm[1], list(slices.Sorted(maps.Keys(b.Scenarios))))
 			}
 		}
 		for _, sm := range nameTag.FindAllStringSubmatch(m, -1) {
 			if _, ok := b.Requests[sm[1]]; !ok {
-				bad(fmt.Sprintf("thresholds[%q]", m), "no request %q (requests: %s)", sm[1], list(sortedKeys(b.Requests)))
+				bad(fmt.Sprintf("thresholds[%q]", m), "no request %q (requests: %s)", sm[1], list(slices.Sorted(maps.Keys(b.Requests))))
 			}
 		}
 	}
@@ -211,13 +212,4 @@ func list(xs []string) string {
 		return "none"
 	}
 	return strings.Join(xs, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

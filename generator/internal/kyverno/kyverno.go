@@ -10,7 +10,8 @@ package kyverno
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"sigs.k8s.io/yaml"
 
@@ -220,14 +221,14 @@ type Files map[string][]byte
 // Render adds every policy of the lab and its CLI test.
 func Render(src *load.Source, t *tree.Tree) error {
 	lab := src.Lab
-	for _, name := range sortedKeys(lab.Policies) {
+	for _, name := range slices.Sorted(maps.Keys(lab.Policies)) {
 		p := lab.Policies[name]
 		source := policySource(src, name)
 		files, err := Compile(p)
 		if err != nil {
 			return fmt.Errorf("policy %s (%s): %w", name, source, err)
 		}
-		for _, fp := range sortedKeys(files) {
+		for _, fp := range slices.Sorted(maps.Keys(files)) {
 			if err := t.Add(Dir+"/"+fp, source, files[fp]); err != nil {
 				return err
 			}
@@ -282,7 +283,7 @@ func Compile(p *model.Policy) (Files, error) {
 			docs = append(docs, b)
 			byKind[kind] = append(byKind[kind], name)
 		}
-		for _, kind := range sortedKeys(byKind) {
+		for _, kind := range slices.Sorted(maps.Keys(byKind)) {
 			r := TestResult{Policy: p.Name, Kind: kind, Resources: byKind[kind], Result: group.result}
 			if p.Kind == "ImageValidatingPolicy" {
 				r.IsImageValidatingPolicy = true
@@ -307,7 +308,7 @@ func Compile(p *model.Policy) (Files, error) {
 	}
 	if len(p.Tests.Namespaces) > 0 {
 		v := Values{APIVersion: "cli.kyverno.io/v1alpha1", Kind: "Value", Metadata: Metadata{Name: "values"}}
-		for _, ns := range sortedKeys(p.Tests.Namespaces) {
+		for _, ns := range slices.Sorted(maps.Keys(p.Tests.Namespaces)) {
 			v.Namespaces = append(v.Namespaces, Namespace{APIVersion: "v1", Kind: "Namespace", Metadata: Metadata{Name: ns, Labels: p.Tests.Namespaces[ns]}})
 		}
 		b, err := yaml.Marshal(v)
@@ -339,13 +340,4 @@ func joinDocs(docs [][]byte) []byte {
 // policySource is the file declaring a policy.
 func policySource(src *load.Source, name string) string {
 	return src.FileOf("policies", name)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

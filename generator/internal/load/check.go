@@ -2,10 +2,11 @@ package load
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -29,20 +30,20 @@ func (s *Source) check() Errors {
 
 	// Experiment names are global: they name namespaces and Applications.
 	owners := map[string][]string{}
-	for _, pn := range sortedKeys(lab.Phases) {
+	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
 		for en := range lab.Phases[pn].Experiments {
 			owners[en] = append(owners[en], pn)
 		}
 	}
 	numbers := map[int]string{}
-	for _, pn := range sortedKeys(lab.Phases) {
+	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
 		ph := lab.Phases[pn]
 		if other, ok := numbers[ph.Number]; ok {
 			add(sel("phases", pn, "number"), "phase number %d is also used by phase %q", ph.Number, other)
 		} else {
 			numbers[ph.Number] = pn
 		}
-		for _, en := range sortedKeys(ph.Experiments) {
+		for _, en := range slices.Sorted(maps.Keys(ph.Experiments)) {
 			e := ph.Experiments[en]
 			ep := []string{"phases", pn, "experiments", en}
 			if ps := owners[en]; len(ps) > 1 && ps[0] != pn {
@@ -52,9 +53,9 @@ func (s *Source) check() Errors {
 		}
 	}
 
-	for _, cn := range sortedKeys(lab.Conduct) {
+	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
 		if _, ok := lab.Clusters[cn]; !ok {
-			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist (clusters: %s)", cn, strings.Join(sortedKeys(lab.Clusters), ", "))
+			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist (clusters: %s)", cn, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
 			continue
 		}
 		seen := map[string]bool{}
@@ -71,7 +72,7 @@ func (s *Source) check() Errors {
 				add(p, "unknown experiment %q switched on for cluster %q", en, cn)
 			default:
 				e := lab.Phases[owners[en][0]].Experiments[en]
-				for _, c := range sortedKeys(e.Components) {
+				for _, c := range slices.Sorted(maps.Keys(e.Components)) {
 					ns := e.Components[c].Namespace
 					if ns == "" {
 						continue
@@ -87,7 +88,7 @@ func (s *Source) check() Errors {
 			seen[en] = true
 		}
 	}
-	for _, cn := range sortedKeys(lab.Clusters) {
+	for _, cn := range slices.Sorted(maps.Keys(lab.Clusters)) {
 		c := lab.Clusters[cn]
 		if _, ok := lab.CostModel.NodeHour[c.Nodes.Type]; !ok {
 			add(sel("clusters", cn, "nodes", "type"), "node type %q has no price in costModel.nodeHour", c.Nodes.Type)
@@ -112,11 +113,11 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 	if _, ok := e.Variants["shared"]; ok {
 		add(p("variants", "shared"), "variant name %q is reserved for components every variant shares", "shared")
 	}
-	for _, cn := range sortedKeys(e.Components) {
+	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
 		shared[cn] = true
 		s.checkComponent(e.Components[cn], p("components", cn), add)
 	}
-	for _, vn := range sortedKeys(e.Variants) {
+	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
 		if ns := e.VariantNamespace(vn); len(ns) > 63 {
 			add(p("variants", vn), "namespace %q is longer than 63 characters: shorten the experiment or variant name", ns)
@@ -124,7 +125,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 		if len(v.Components) == 0 {
 			add(p("variants", vn, "components"), "variant %q deploys no components", vn)
 		}
-		for _, cn := range sortedKeys(v.Components) {
+		for _, cn := range slices.Sorted(maps.Keys(v.Components)) {
 			if shared[cn] {
 				add(p("variants", vn, "components", cn), "duplicate component name %q: already a shared component of experiment %q", cn, e.Name)
 			}
@@ -147,7 +148,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 			}
 			seen[l] = true
 		}
-		for _, vn := range sortedKeys(e.Variants) {
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 			if !seen[vn] {
 				add(p("compare", "layers"), "variant %q is missing from layers: layers must order every variant", vn)
 			}
@@ -184,13 +185,4 @@ func sel(names ...string) cue.Path {
 		ss[i] = cue.Str(n)
 	}
 	return cue.MakePath(ss...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

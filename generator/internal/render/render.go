@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -74,7 +76,7 @@ func (r *renderer) run() error {
 	for _, e := range exps {
 		byName[e.Name] = e
 	}
-	for _, cn := range sortedKeys(r.lab.Clusters) {
+	for _, cn := range slices.Sorted(maps.Keys(r.lab.Clusters)) {
 		if err := r.cluster(r.lab.Clusters[cn], byName); err != nil {
 			return fmt.Errorf("cluster %s: %w", cn, err)
 		}
@@ -194,14 +196,14 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 			return err
 		}
 	}
-	for _, pn := range sortedKeys(byPhase) {
+	for _, pn := range slices.Sorted(maps.Keys(byPhase)) {
 		exps := byPhase[pn]
 		sort.Slice(exps, func(i, j int) bool { return exps[i].Name < exps[j].Name })
 		if err := r.add(dir+"/projects/"+pn+".yaml", exps[0].Source, argocd.Project(r.lab, cl, r.lab.Phases[pn], exps)); err != nil {
 			return err
 		}
 	}
-	for _, repo := range sortedKeys(ociRepos) {
+	for _, repo := range slices.Sorted(maps.Keys(ociRepos)) {
 		name := "oci-" + dnsName(repo)
 		sec := &corev1.Secret{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -274,13 +276,4 @@ func dnsName(s string) string {
 		out = out[:50]
 	}
 	return string(out)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -7,9 +7,10 @@ package cost
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
-	"sort"
+	"slices"
 )
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -70,7 +71,7 @@ func (m Model) Validate() error {
 	check("cpuCoreHour", m.CPUCoreHour)
 	check("ramGiBHour", m.RAMGiBHour)
 	check("storageGiBMonth", m.StorageGiBMonth)
-	for _, k := range sortedKeys(m.NodeHour) {
+	for _, k := range slices.Sorted(maps.Keys(m.NodeHour)) {
 		check("nodeHour["+k+"]", m.NodeHour[k])
 	}
 	if !currencyPattern.MatchString(m.Currency) {
@@ -117,15 +118,6 @@ type Estimate struct {
 	PerTransaction     *float64 `json:"per_transaction"`
 	// MonthlyProjection is Total scaled to a 730-hour month at the same rate.
 	MonthlyProjection float64 `json:"monthly_projection"`
-}
-
-func sortedKeys(m map[string]float64) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 func checkHours(hours float64) error {
@@ -175,7 +167,7 @@ func Nodes(m Model, ns []Node, hours float64) (Estimate, error) {
 	for _, n := range ns {
 		p, ok := m.NodeHour[n.Type]
 		if !ok {
-			return Estimate{}, fmt.Errorf("cost: no nodeHour price for node type %q (known: %v)", n.Type, sortedKeys(m.NodeHour))
+			return Estimate{}, fmt.Errorf("cost: no nodeHour price for node type %q (known: %v)", n.Type, slices.Sorted(maps.Keys(m.NodeHour)))
 		}
 		if n.Count < 0 {
 			return Estimate{}, fmt.Errorf("cost: node type %q: negative count %d", n.Type, n.Count)
