@@ -45,7 +45,7 @@ check "lab peak (MB)" "$lab_m" "<" 300
 declare -A R C V
 for n in 100 1000; do
 	d="$work/s$n"
-	go run ./generator/internal/synth/synthlab -n "$n" -out "$d"
+	go run ./generator/devtools/synthlab -n "$n" -out "$d"
 	(cd "$d" && "$work/generator" render >/dev/null)
 	read -r R[$n] rm < <(cd "$d" && measure "$work/generator" render --validate=false)
 	read -r V[$n] vm < <(cd "$d" && measure "$work/generator" render)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/contract"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
 )
 
 // TestBenchLocalScript runs generator/testdata/bench_local/*.txtar: real

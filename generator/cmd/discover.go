@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/analyze"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/suggest"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/analyze"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/sources"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/suggest"
 )
 
 func init() { register(newDiscoverCmd) }
@@ -43,7 +43,7 @@ optional LLM categorizer (lab.discovery.llm, or --llm).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Root, _ = cmd.Flags().GetString("root")
 			if o.CacheDir == "" {
-				d, err := discover.DefaultCacheDir()
+				d, err := sources.DefaultCacheDir()
 				if err != nil {
 					return err
 				}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discover/replay"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/replay"
 )
 
 // TestDiscoverScript runs generator/testdata/discover/*.txtar against a
@@ -32,7 +32,7 @@ func TestDiscoverScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REPO", repo)
 			dir := filepath.Join(env.WorkDir, "replay")
-			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "generator/internal/discover/testdata/replay"))); err != nil {
+			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "generator/internal/discovery/sources/testdata/replay"))); err != nil {
 				return err
 			}
 			srv := replay.Start(dir)

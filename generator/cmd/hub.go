@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/hub"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/hub"
 )
 
 func init() { register(newHubCmd) }

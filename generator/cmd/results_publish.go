@@ -17,10 +17,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/publish"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/report"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/publish"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 )
 
 // reportFlags are shared by report and publish.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
@@ -25,7 +25,7 @@ fieldValidation=Strict, without a cluster:
   built-in kinds     strictly decoded into their k8s.io/api types (unknown
                      fields, duplicate keys and wrong types are errors), then
                      names, labels, annotations and the kind's own rules
-  custom resources   against the vendored CRDs (generator/internal/crds:
+  custom resources   against the vendored CRDs (generator/internal/validate/crds:
                      ArgoCD, Kyverno, Argo Workflows, ...): unknown fields,
                      OpenAPI v3 schema, defaults, list types and CEL rules,
                      by the API server's own code

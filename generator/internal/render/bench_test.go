@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/synth"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/synth"
 )
 
 // BenchmarkRender measures load (CUE evaluation and decoding) plus render

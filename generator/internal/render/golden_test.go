@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/synth"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/synth"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

@@ -16,16 +16,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/argocd"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/helm"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/k6"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kustomize"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/kyverno"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/labels"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/yamlenc"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/benchjobs"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/yamlenc"
 )
 
 // Options tune a render.
@@ -63,7 +63,7 @@ func (r *renderer) run() error {
 	if err := helm.Lab(context.Background(), r.src.Root, r.lab, exps, r.isChart, r.t, helm.Options{Concurrency: r.opts.Concurrency}); err != nil {
 		return err
 	}
-	if err := k6.Render(r.src, exps, r.t); err != nil {
+	if err := benchjobs.Render(r.src, exps, r.t); err != nil {
 		return err
 	}
 	if err := kyverno.Render(r.src, r.t); err != nil {

@@ -25,7 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/crds"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
 // Validator validates objects. CRD files are decoded when a kind they define is first met,
@@ -72,7 +72,7 @@ var (
 	defaultErr  error
 )
 
-// Default returns the Validator for the vendored CRDs (generator/internal/crds), built once.
+// Default returns the Validator for the vendored CRDs (generator/internal/validate/crds), built once.
 // It panics if an embedded CRD cannot be decoded, which the crds package's tests rule out.
 func Default() *Validator {
 	defaultOnce.Do(func() { defaultV, defaultErr = embedded() })

@@ -26,7 +26,7 @@ import (
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
 // Error is one problem with one rendered object, at a field when known.
@@ -325,7 +325,7 @@ func (v *Validator) object(o Object, r *Report) {
 		errs = builtin(id.gvk, js)
 	default:
 		errs = field.ErrorList{field.Invalid(field.NewPath("kind"), id.gvk.Kind,
-			fmt.Sprintf("no schema for %s: neither a built-in kind nor a kind of the vendored CRDs (generator/internal/crds)", id.gvk.GroupVersion()))}
+			fmt.Sprintf("no schema for %s: neither a built-in kind nor a kind of the vendored CRDs (generator/internal/validate/crds)", id.gvk.GroupVersion()))}
 	}
 	for _, fe := range errs {
 		fail(fieldError(id, fe, ""))

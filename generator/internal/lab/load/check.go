@@ -1,0 +1,188 @@
+package load
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+)
+
+// check runs the cross-field rules CUE cannot say cheaply: names unique
+// across phases, references that resolve, paths that stay in the repo.
+func (s *Source) check() Errors {
+	var errs Errors
+	add := func(p cue.Path, format string, args ...any) {
+		pos := s.pos(p)
+		e := Error{Path: "lab." + p.String(), Msg: fmt.Sprintf(format, args...), File: Package}
+		if pos.IsValid() {
+			e.File, e.Line, e.Col = s.rel(pos.Filename()), pos.Line(), pos.Column()
+		}
+		errs = append(errs, e)
+	}
+	lab := s.Lab
+
+	// Experiment names are global: they name namespaces and Applications.
+	owners := map[string][]string{}
+	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
+		for en := range lab.Phases[pn].Experiments {
+			owners[en] = append(owners[en], pn)
+		}
+	}
+	numbers := map[int]string{}
+	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
+		ph := lab.Phases[pn]
+		if other, ok := numbers[ph.Number]; ok {
+			add(sel("phases", pn, "number"), "phase number %d is also used by phase %q", ph.Number, other)
+		} else {
+			numbers[ph.Number] = pn
+		}
+		for _, en := range slices.Sorted(maps.Keys(ph.Experiments)) {
+			e := ph.Experiments[en]
+			ep := []string{"phases", pn, "experiments", en}
+			if ps := owners[en]; len(ps) > 1 && ps[0] != pn {
+				add(sel(ep...), "duplicate experiment name %q: also declared in phase %q (%s)", en, ps[0], s.fileOf(sel("phases", ps[0], "experiments", en)))
+			}
+			s.checkExperiment(e, ep, add)
+		}
+	}
+
+	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
+		if _, ok := lab.Clusters[cn]; !ok {
+			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist (clusters: %s)", cn, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
+			continue
+		}
+		seen := map[string]bool{}
+		// Components deployed outside their experiment's own namespaces
+		// (platform operators) must not be deployed twice on one cluster:
+		// two Applications would fight over the same objects.
+		claimed := map[string]string{} // namespace/component -> experiment
+		for i, en := range lab.Conduct[cn] {
+			p := sel("conduct", cn).Append(cue.Index(i))
+			switch {
+			case seen[en]:
+				add(p, "experiment %q is switched on twice for cluster %q", en, cn)
+			case len(owners[en]) == 0:
+				add(p, "unknown experiment %q switched on for cluster %q", en, cn)
+			default:
+				e := lab.Phases[owners[en][0]].Experiments[en]
+				for _, c := range slices.Sorted(maps.Keys(e.Components)) {
+					ns := e.Components[c].Namespace
+					if ns == "" {
+						continue
+					}
+					key := ns + "/" + c
+					if other, ok := claimed[key]; ok {
+						add(p, "experiments %q and %q both deploy component %q into namespace %q on cluster %q: their Applications would fight over the same objects; switch one off, or move the component to one experiment the others rely on", other, en, c, ns, cn)
+						continue
+					}
+					claimed[key] = en
+				}
+			}
+			seen[en] = true
+		}
+	}
+	for _, cn := range slices.Sorted(maps.Keys(lab.Clusters)) {
+		c := lab.Clusters[cn]
+		if _, ok := lab.CostModel.NodeHour[c.Nodes.Type]; !ok {
+			add(sel("clusters", cn, "nodes", "type"), "node type %q has no price in costModel.nodeHour", c.Nodes.Type)
+		}
+	}
+	errs.sort()
+	return errs
+}
+
+func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.Path, string, ...any)) {
+	p := func(more ...string) cue.Path { return sel(append(append([]string{}, ep...), more...)...) }
+	if e.Kind == "comparison" && len(e.Variants) < 2 {
+		add(p("variants"), "a comparison needs at least two variants, has %d", len(e.Variants))
+	}
+	shared := map[string]bool{}
+	if _, ok := e.Components["namespaces"]; ok {
+		add(p("components", "namespaces"), "component name %q is reserved for the experiment's namespaces", "namespaces")
+	}
+	if _, ok := e.Components["benchmark"]; ok && e.Benchmark != nil {
+		add(p("components", "benchmark"), "component name %q is reserved for the experiment's benchmark Application", "benchmark")
+	}
+	if _, ok := e.Variants["shared"]; ok {
+		add(p("variants", "shared"), "variant name %q is reserved for components every variant shares", "shared")
+	}
+	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
+		shared[cn] = true
+		s.checkComponent(e.Components[cn], p("components", cn), add)
+	}
+	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
+		v := e.Variants[vn]
+		if ns := e.VariantNamespace(vn); len(ns) > 63 {
+			add(p("variants", vn), "namespace %q is longer than 63 characters: shorten the experiment or variant name", ns)
+		}
+		if len(v.Components) == 0 {
+			add(p("variants", vn, "components"), "variant %q deploys no components", vn)
+		}
+		for _, cn := range slices.Sorted(maps.Keys(v.Components)) {
+			if shared[cn] {
+				add(p("variants", vn, "components", cn), "duplicate component name %q: already a shared component of experiment %q", cn, e.Name)
+			}
+			c := v.Components[cn]
+			if c.Namespace != "" {
+				add(p("variants", vn, "components", cn, "namespace"), "a variant's components run in the variant's namespace; namespace cannot be set here")
+			}
+			s.checkComponent(c, p("variants", vn, "components", cn), add)
+		}
+	}
+	if ls := e.Compare.Layers; len(ls) > 0 {
+		seen := map[string]bool{}
+		for i, l := range ls {
+			lp := p("compare", "layers").Append(cue.Index(i))
+			switch {
+			case e.Variants[l] == nil:
+				add(lp, "layer %q is not a variant of %s", l, e.Name)
+			case seen[l]:
+				add(lp, "layer %q is listed twice", l)
+			}
+			seen[l] = true
+		}
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
+			if !seen[vn] {
+				add(p("compare", "layers"), "variant %q is missing from layers: layers must order every variant", vn)
+			}
+		}
+	}
+	for i, adr := range e.ADRs {
+		if _, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(adr))); err != nil {
+			add(p("adrs").Append(cue.Index(i)), "ADR %s does not exist", adr)
+		}
+	}
+}
+
+func (s *Source) checkComponent(c *model.Component, cp cue.Path, add func(cue.Path, string, ...any)) {
+	switch {
+	case c.Chart == nil && c.Path == "":
+		add(cp, "component %q needs a chart or a path", c.Name)
+	case c.Chart != nil && c.Path != "":
+		add(cp, "component %q sets both chart and path: choose one", c.Name)
+	case c.Path != "":
+		clean := path.Clean(c.Path)
+		if clean != c.Path || !strings.HasPrefix(clean, "apps/") || strings.Contains(c.Path, "..") {
+			add(cp.Append(cue.Str("path")), "path %q must be a clean path under apps/ that stays in the repository", c.Path)
+			return
+		}
+		if fi, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(clean))); err != nil || !fi.IsDir() {
+			add(cp.Append(cue.Str("path")), "path %q is not a directory in the repository", c.Path)
+		}
+	}
+}
+
+func sel(names ...string) cue.Path {
+	ss := make([]cue.Selector, len(names))
+	for i, n := range names {
+		ss[i] = cue.Str(n)
+	}
+	return cue.MakePath(ss...)
+}

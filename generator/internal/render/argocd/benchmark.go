@@ -1,0 +1,39 @@
+package argocd
+
+import (
+	"strconv"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+)
+
+// BenchmarkComponent is the reserved component name of the Application
+// that syncs an experiment's benchmark (benchmarks/<experiment>/).
+const BenchmarkComponent = "benchmark"
+
+// benchmarkElement is the list-generator element of an experiment's
+// benchmark: a directory Application (its kustomization.yaml lists the
+// ConfigMaps and Jobs) in a wave after every component's, so the rolling
+// sync starts it only once the whole stack is healthy. Its Jobs are
+// PostSync hooks (docs/adr/0004-k6-jobs-run-after-sync.md).
+func benchmarkElement(lab *model.Lab, e *model.Experiment, waves map[int]bool) (map[string]string, int) {
+	wave := 0
+	for w := range waves {
+		if w >= wave {
+			wave = w + 1
+		}
+	}
+	return map[string]string{
+		"name":       AppName(e, "", BenchmarkComponent),
+		"component":  BenchmarkComponent,
+		"variant":    labels.Shared,
+		"namespace":  e.Name,
+		"wave":       strconv.Itoa(wave),
+		"source":     sourceDirectory,
+		"repoURL":    lab.RepoURL,
+		"chart":      "",
+		"version":    lab.Revision,
+		"path":       "benchmarks/" + e.Name,
+		"valuesFile": "",
+	}, wave
+}

@@ -1,0 +1,181 @@
+package helm
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
+)
+
+// The render cache keeps the built files of each rendered component,
+// content-addressed: the key hashes everything the output depends on (the
+// chart's files, the values, release, namespace, labels, Kubernetes
+// version) and the generator's own executable, so a change to any of them,
+// including the rendering code, is a miss. A warm render of an unchanged
+// lab then skips Helm and kustomize entirely. LAB_RENDER_CACHE=off turns
+// it off; it lives under ${LAB_CACHE:-~/.cache/illm-lab}/render.
+type renderCache struct {
+	dir  string // "" when off
+	salt string
+
+	mu     sync.Mutex
+	charts map[string]string // local chart path -> hash of its files
+}
+
+const cacheFormat = "render-cache-1"
+
+func openRenderCache() *renderCache {
+	if os.Getenv("LAB_RENDER_CACHE") == "off" {
+		return &renderCache{charts: map[string]string{}}
+	}
+	base := os.Getenv("LAB_CACHE")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return &renderCache{charts: map[string]string{}}
+		}
+		base = filepath.Join(home, ".cache", "illm-lab")
+	}
+	dir := filepath.Join(base, "render")
+	salt, err := executableHash(dir)
+	if err != nil {
+		return &renderCache{charts: map[string]string{}} // no reliable identity of the code: no cache
+	}
+	return &renderCache{dir: dir, salt: salt, charts: map[string]string{}}
+}
+
+// executableHash is the sha256 of the running binary, remembered per
+// (path, size, modification time) so a built binary is hashed once.
+func executableHash(dir string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(exe)
+	if err != nil {
+		return "", err
+	}
+	id := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", exe, fi.Size(), fi.ModTime().UnixNano())))
+	memo := filepath.Join(dir, "exe", hex.EncodeToString(id[:]))
+	if b, err := os.ReadFile(memo); err == nil && len(b) == 64 {
+		return string(b), nil
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	_ = writeAtomic(memo, []byte(sum))
+	return sum, nil
+}
+
+// chartHash hashes every file of a local chart folder (names and bytes).
+func (c *renderCache) chartHash(dir string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.charts[dir]; ok {
+		return h, nil
+	}
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(b))
+		h.Write(b)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	c.charts[dir] = sum
+	return sum, nil
+}
+
+// key is the cache key of one component's render; parts must fully
+// determine the output besides the code (the salt).
+func (c *renderCache) key(parts ...any) (string, error) {
+	b, err := json.Marshal(append([]any{cacheFormat, c.salt}, parts...))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (c *renderCache) path(key string) string {
+	return filepath.Join(c.dir, key[:2], key+".json")
+}
+
+func (c *renderCache) get(key string) ([]kustomize.File, bool) {
+	if c.dir == "" || key == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(c.path(key))
+	if err != nil {
+		return nil, false
+	}
+	var files []kustomize.File
+	if err := json.Unmarshal(b, &files); err != nil || len(files) == 0 {
+		return nil, false
+	}
+	return files, true
+}
+
+func (c *renderCache) put(key string, files []kustomize.File) {
+	if c.dir == "" || key == "" {
+		return
+	}
+	b, err := json.Marshal(files)
+	if err != nil {
+		return
+	}
+	_ = writeAtomic(c.path(key), b) // a cache that cannot be written is only slower
+}
+
+func writeAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

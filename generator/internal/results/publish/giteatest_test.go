@@ -1,0 +1,66 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
+)
+
+// giteaServer is the harness's Gitea (testenv.StartGitea) with an
+// initialized repository <admin>/lab.
+type giteaServer struct {
+	URL, APIURL, User, Token, Repo, GitURL string
+	StartupTime                            time.Duration
+}
+
+// startGitea runs the pinned Gitea until the test ends (a missing binary
+// skips the test; fails under LAB_REQUIRE_TOOLS=1) and creates the
+// repository the tests publish to.
+func startGitea(t *testing.T) *giteaServer {
+	t.Helper()
+	begin := time.Now()
+	tg := testenv.StartGitea(t)
+	g := &giteaServer{URL: tg.URL, APIURL: tg.APIURL, User: tg.User, Token: tg.Token, Repo: tg.User + "/lab"}
+	g.api(t, "POST", "user/repos", map[string]any{"name": "lab", "auto_init": true, "default_branch": "main", "readme": "Default"}, nil)
+	g.GitURL = g.URL + g.Repo + ".git"
+	g.StartupTime = time.Since(begin)
+	return g
+}
+
+// api calls Gitea's REST API as the admin.
+func (g *giteaServer) api(t *testing.T, method, path string, body, into any) {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, g.APIURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+g.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		t.Fatalf("%s %s: %s\n%s", method, path, resp.Status, b.String())
+	}
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
