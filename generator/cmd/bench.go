@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/benchlocal"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/benchlocal"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
 )
 
 func init() { register(newBenchCmd) }

@@ -13,10 +13,10 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/collect"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/collect"
 )
 
 func newResultsCollectCmd() *cobra.Command {

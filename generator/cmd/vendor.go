@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/charts"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/charts"
 )
 
 func init() { register(newVendorCmd) }

@@ -10,8 +10,8 @@ import (
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
 const app = `apiVersion: argoproj.io/v1alpha1

@@ -12,13 +12,13 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/hub"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/synth"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.RunMain(m)) }

@@ -45,17 +45,17 @@ type LabMatch struct {
 // Candidate is one technology, merged across sources by repository.
 type Candidate struct {
 	sources.Project
-	Sources       []string           `json:"sources"`
+	Sources       []string          `json:"sources"`
 	Mentions      []sources.Mention `json:"mentions,omitempty"`
-	Match         *LabMatch          `json:"match,omitempty"`
-	Category      string             `json:"category"`
-	Priority      string             `json:"priority,omitempty"`
-	Score         float64            `json:"score"`
-	Contributions []Contribution     `json:"contributions"`
-	Phase         string             `json:"phase,omitempty"`
-	PhaseWords    []string           `json:"phaseWords,omitempty"`
-	CompareWith   []string           `json:"compareWith,omitempty"`
-	LLM           *Verdict           `json:"llm,omitempty"`
+	Match         *LabMatch         `json:"match,omitempty"`
+	Category      string            `json:"category"`
+	Priority      string            `json:"priority,omitempty"`
+	Score         float64           `json:"score"`
+	Contributions []Contribution    `json:"contributions"`
+	Phase         string            `json:"phase,omitempty"`
+	PhaseWords    []string          `json:"phaseWords,omitempty"`
+	CompareWith   []string          `json:"compareWith,omitempty"`
+	LLM           *Verdict          `json:"llm,omitempty"`
 	// Slug is the candidate's DNS-1123 name (scaffold file and experiment).
 	Slug string `json:"slug"`
 }
@@ -63,12 +63,12 @@ type Candidate struct {
 // Analysis is the outcome of one run.
 type Analysis struct {
 	Candidates []*Candidate        `json:"candidates"`
-	Unmatched  []sources.Mention  `json:"unmatched"`
-	Failures   []sources.Failure  `json:"failures"`
+	Unmatched  []sources.Mention   `json:"unmatched"`
+	Failures   []sources.Failure   `json:"failures"`
 	Read       []string            `json:"read"`
 	LLMErrors  []string            `json:"llmErrors,omitempty"`
 	Counts     map[string]int      `json:"counts"`
-	Stats      sources.Stats      `json:"stats"`
+	Stats      sources.Stats       `json:"stats"`
 	Sources    map[string]float64  `json:"-"`
 	Lab        *model.Lab          `json:"-"`
 	Config     *model.Discovery    `json:"-"`

@@ -16,9 +16,9 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/analyze"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/sources"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/publish"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/publish"
 )
 
 // RunOptions configure one discovery run.

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 )
 
 // repoRoot is the repository holding the real lab.

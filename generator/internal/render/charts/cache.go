@@ -22,8 +22,8 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 )
 
 // Dir is the cache folder, relative to the repository root.

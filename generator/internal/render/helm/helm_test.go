@@ -14,10 +14,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
 )
 

@@ -14,11 +14,11 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/util/version"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/charts"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 

@@ -14,12 +14,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.RunMain(m)) }

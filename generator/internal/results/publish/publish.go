@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 )
 
 // Options configure one publish of an experiment's new results.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
 )
 

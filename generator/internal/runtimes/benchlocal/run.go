@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
 )
 
 // Runner runs one `bench local`.

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
 func TestMain(m *testing.M) {
