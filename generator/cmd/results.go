@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -183,11 +184,11 @@ At least 5 runs per side are recommended.`,
 	return c
 }
 
-func fmtOpt(p *float64, format string) string {
+func fmtOpt(p *float64) string {
 	if p == nil {
 		return "-"
 	}
-	return fmt.Sprintf(format, *p)
+	return format.Number(*p)
 }
 
 func writeTable(w io.Writer, r *results.Result) error {
@@ -198,9 +199,9 @@ func writeTable(w io.Writer, r *results.Result) error {
 		row("window", *r.StartedAt+" .. "+*r.EndedAt)
 	}
 	row("requests", fmt.Sprint(r.Requests))
-	row("duration", fmt.Sprintf("%.3f s", r.DurationS))
-	row("rps", fmt.Sprintf("%.3f", r.RPS))
-	row("error rate", fmtOpt(r.ErrorRate, "%.6f"))
+	row("duration", format.Number(r.DurationS)+" s")
+	row("rps", format.Number(r.RPS))
+	row("error rate", fmtOpt(r.ErrorRate))
 	row("iterations", fmt.Sprint(r.Iterations))
 	row("dropped iterations", fmt.Sprint(r.DroppedIterations))
 	vus := "-"
@@ -210,8 +211,8 @@ func writeTable(w io.Writer, r *results.Result) error {
 	row("vus max", vus)
 	l := r.LatencyMs
 	row("latency ms", fmt.Sprintf("avg %s  min %s  med %s  p90 %s  p95 %s  p99 %s  max %s",
-		fmtOpt(l.Avg, "%.3f"), fmtOpt(l.Min, "%.3f"), fmtOpt(l.Med, "%.3f"), fmtOpt(l.P90, "%.3f"),
-		fmtOpt(l.P95, "%.3f"), fmtOpt(l.P99, "%.3f"), fmtOpt(l.Max, "%.3f")))
+		fmtOpt(l.Avg), fmtOpt(l.Min), fmtOpt(l.Med), fmtOpt(l.P90),
+		fmtOpt(l.P95), fmtOpt(l.P99), fmtOpt(l.Max)))
 	row("checks", fmt.Sprintf("%d passed, %d failed", r.Checks.Passes, r.Checks.Fails))
 	for _, t := range r.Thresholds {
 		s := "ok"

@@ -7,6 +7,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"math"
 	"sort"
@@ -184,22 +185,6 @@ func uniq(s []string) []string {
 	return out
 }
 
-// num prints a figure with four significant digits, without exponents
-// for the magnitudes benchmarks produce.
-func num(v float64) string {
-	switch {
-	case math.IsInf(v, 0) || math.IsNaN(v):
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	case v == 0:
-		return "0"
-	case math.Abs(v) >= 1000:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case math.Abs(v) < 1e-4:
-		return strconv.FormatFloat(v, 'e', 3, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
-
 func (rep *Report) unit(r Row) string {
 	if r.Cost {
 		return rep.Currency
@@ -218,11 +203,11 @@ func side(s *stats.Side, unit string) string {
 	if s == nil {
 		return "—"
 	}
-	m := withUnit(num(s.Median), unit)
+	m := withUnit(format.Number(s.Median), unit)
 	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) {
 		return m + " ± ∞"
 	}
-	return fmt.Sprintf("%s [%s, %s]", m, num(s.Lo), num(s.Hi))
+	return fmt.Sprintf("%s [%s, %s]", m, format.Number(s.Lo), format.Number(s.Hi))
 }
 
 func delta(r Row) string {
@@ -271,14 +256,14 @@ func opt(p *float64, unit string) string {
 	if p == nil {
 		return "—"
 	}
-	return withUnit(num(*p), unit)
+	return withUnit(format.Number(*p), unit)
 }
 
 func optSigned(p *float64, unit string) string {
 	if p == nil {
 		return "—"
 	}
-	s := num(*p)
+	s := format.Number(*p)
 	if *p >= 0 {
 		s = "+" + s
 	}
@@ -331,11 +316,6 @@ func (rep *Report) Markdown(w io.Writer) error {
 	return err
 }
 
-// chartNum keeps mermaid's number parser happy: no exponent, 3 decimals.
-func chartNum(v float64) string {
-	return strconv.FormatFloat(math.Round(v*1000)/1000, 'f', -1, 64)
-}
-
 // chart draws the latency of every variant as a mermaid xychart: bars for
 // the current runs, a line for the baseline when every variant has one.
 // It charts the highest percentile every current variant has.
@@ -355,11 +335,11 @@ func (rep *Report) chart(b *strings.Builder) {
 				break
 			}
 			labels = append(labels, strconv.Quote(v.Name))
-			cur = append(cur, chartNum(row.Cur.Median))
+			cur = append(cur, format.Plain(row.Cur.Median))
 			if row.Base == nil {
 				haveBase = false
 			} else {
-				base = append(base, chartNum(row.Base.Median))
+				base = append(base, format.Plain(row.Base.Median))
 			}
 		}
 		if len(labels) == 0 {

@@ -5,6 +5,7 @@ package stats
 
 import (
 	"fmt"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"math"
 	"sort"
@@ -172,23 +173,6 @@ func uniq(s []string) []string {
 	return out
 }
 
-// num formats a figure with 4 significant digits, stable across runs.
-func num(v float64) string {
-	switch {
-	case math.IsInf(v, 0):
-		return "∞"
-	case v == 0:
-		return "0"
-	case math.Abs(v) >= 1e5 || math.Abs(v) < 1e-3:
-		return fmt.Sprintf("%.3e", v)
-	}
-	s := fmt.Sprintf("%.4g", v)
-	if strings.Contains(s, "e") {
-		return fmt.Sprintf("%.3e", v)
-	}
-	return s
-}
-
 func side(s *Side, unit string) string {
 	if s == nil {
 		return "n/a"
@@ -199,9 +183,9 @@ func side(s *Side, unit string) string {
 	}
 	ci := "± ∞"
 	if !math.IsInf(s.Lo, 0) && !math.IsInf(s.Hi, 0) {
-		ci = "[" + num(s.Lo) + ", " + num(s.Hi) + "]"
+		ci = "[" + format.Number(s.Lo) + ", " + format.Number(s.Hi) + "]"
 	}
-	return num(s.Median) + u + " " + ci
+	return format.Number(s.Median) + u + " " + ci
 }
 
 func nCell(r Row) string {

@@ -2,6 +2,7 @@ package benchlocal
 
 import (
 	"fmt"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"math"
 	"sort"
@@ -165,25 +166,6 @@ func median(v []float64) *float64 {
 	return &m
 }
 
-// num prints four significant digits without an exponent.
-func num(v float64) string {
-	if v == 0 {
-		return "0"
-	}
-	if math.Abs(v) >= 1000 {
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	}
-	return strconv.FormatFloat(sig4(v), 'f', -1, 64)
-}
-
-func sig4(v float64) float64 {
-	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	p := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(v))))
-	return math.Round(v*p) / p
-}
-
 func opt(v *float64, f func(float64) string) string {
 	if v == nil {
 		return "—"
@@ -191,16 +173,16 @@ func opt(v *float64, f func(float64) string) string {
 	return f(*v)
 }
 
-func mib(b float64) string { return num(b / (1 << 20)) }
+func mib(b float64) string { return format.Number(b / (1 << 20)) }
 
 func size(b int64) string {
 	switch {
 	case b == 0:
 		return "—"
 	case b >= 1<<20:
-		return num(float64(b)/(1<<20)) + " MiB"
+		return format.Number(float64(b)/(1<<20)) + " MiB"
 	case b >= 1<<10:
-		return num(float64(b)/(1<<10)) + " KiB"
+		return format.Number(float64(b)/(1<<10)) + " KiB"
 	}
 	return strconv.FormatInt(b, 10) + " B"
 }
@@ -209,7 +191,7 @@ func errorsCell(r Row) string {
 	if r.Requests == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%d (%s%%)", r.Failed, num(float64(r.Failed)/float64(r.Requests)*100))
+	return fmt.Sprintf("%d (%s%%)", r.Failed, format.Number(float64(r.Failed)/float64(r.Requests)*100))
 }
 
 // Render writes the Markdown report: the setting, per runtime its cold
@@ -250,7 +232,7 @@ func Render(w io.Writer, in ReportInput) error {
 			for _, v := range rt.ColdStartsMs {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
-			cs = fmt.Sprintf("%s [%s, %s] (%d)", num(*m), num(lo), num(hi), len(rt.ColdStartsMs))
+			cs = fmt.Sprintf("%s [%s, %s] (%d)", format.Number(*m), format.Number(lo), format.Number(hi), len(rt.ColdStartsMs))
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", rt.Name, rt.Toolchain, cs, size(rt.AppBytes+rt.RuntimeBytes), size(rt.AppBytes), size(rt.RuntimeBytes))
 	}
@@ -271,7 +253,7 @@ func Render(w io.Writer, in ReportInput) error {
 				cell := "—"
 				for _, r := range rows {
 					if r.Runtime == rt && r.Endpoint == ep {
-						cell = opt(r.CostPer1M, num)
+						cell = opt(r.CostPer1M, format.Number)
 					}
 				}
 				fmt.Fprintf(&b, " %s |", cell)
@@ -289,14 +271,14 @@ func Render(w io.Writer, in ReportInput) error {
 			if r.Endpoint != ep {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Runtime, r.N, num(r.RPS),
-				opt(r.P50, num), opt(r.P95, num), opt(r.P99, num), opt(r.Max, num), errorsCell(r),
-				opt(r.PeakRSSBytes, mib), opt(r.CPUPer1k, num), opt(r.CostPer1M, num))
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Runtime, r.N, format.Number(r.RPS),
+				opt(r.P50, format.Number), opt(r.P95, format.Number), opt(r.P99, format.Number), opt(r.Max, format.Number), errorsCell(r),
+				opt(r.PeakRSSBytes, mib), opt(r.CPUPer1k, format.Number), opt(r.CostPer1M, format.Number))
 			names = append(names, strconv.Quote(r.Runtime))
 			chartP99 = chartP99 && r.P99 != nil
 			chartCost = chartCost && r.CostPer1M != nil
-			p99 = append(p99, opt(r.P99, chartNum))
-			c1m = append(c1m, opt(r.CostPer1M, chartNum))
+			p99 = append(p99, opt(r.P99, format.Plain))
+			c1m = append(c1m, opt(r.CostPer1M, format.Plain))
 		}
 		if chartP99 {
 			writeChart(&b, label(ep, s.ComputeN)+": p99 latency (ms)", "ms", names, p99)
@@ -326,9 +308,6 @@ func writeChart(b *strings.Builder, title, unit string, names, values []string) 
 	fmt.Fprintf(b, "\n```mermaid\nxychart-beta\n    title \"%s\"\n    x-axis [%s]\n    y-axis \"%s\"\n    bar [%s]\n```\n",
 		title, strings.Join(names, ", "), unit, strings.Join(values, ", "))
 }
-
-// chartNum is num without thousands rounding: mermaid parses plain decimals.
-func chartNum(v float64) string { return strconv.FormatFloat(sig4(v), 'f', -1, 64) }
 
 func label(ep string, n int) string {
 	if e, ok := endpointByName(ep); ok {

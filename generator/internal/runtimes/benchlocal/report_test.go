@@ -3,6 +3,7 @@ package benchlocal
 import (
 	"bytes"
 	"flag"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"os"
 	"path/filepath"
 	"testing"
@@ -134,8 +135,8 @@ func TestMedianAndNum(t *testing.T) {
 		t.Error("median(nil) is not nil")
 	}
 	for v, want := range map[float64]string{0: "0", 1234.6: "1235", 0.0015984: "0.001598", 12.345678: "12.35", 3.1: "3.1"} {
-		if got := num(v); got != want {
-			t.Errorf("num(%v) = %s, want %s", v, got, want)
+		if got := format.Number(v); got != want {
+			t.Errorf("format.Number(%v) = %s, want %s", v, got, want)
 		}
 	}
 }

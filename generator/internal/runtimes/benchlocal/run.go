@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"io/fs"
 	"os"
@@ -201,7 +202,7 @@ func (r *Runner) runtime(ctx context.Context, rt contract.Runtime, dbURL string,
 			}
 			out.Stored = append(out.Stored, path)
 			out.Report.Results = append(out.Report.Results, res)
-			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Requests, res.RPS, opt(res.LatencyMs.P99, num), path)
+			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Requests, res.RPS, opt(res.LatencyMs.P99, format.Number), path)
 		}
 	}
 	stopped = true
