@@ -3,7 +3,6 @@ package cmd
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -31,25 +30,17 @@ func TestBenchLocalScript(t *testing.T) {
 			missing("PostgreSQL 15 is not installed: scripts/postgres.sh installs it as root (or set LAB_DATABASE_URL)")
 		}
 	}
-	repo, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
 	cache, err := contract.CacheDir(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir: "../testdata/bench_local",
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("REPO", repo)
-			env.Setenv("LAB_CACHE", cache)
-			for _, k := range []string{"HOME", "GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOTOOLCHAIN", "LAB_DATABASE_URL"} {
-				if v, ok := os.LookupEnv(k); ok {
-					env.Setenv(k, v)
-				}
+	runScripts(t, "bench_local", func(env *testscript.Env) error {
+		env.Setenv("LAB_CACHE", cache)
+		for _, k := range []string{"HOME", "GOCACHE", "GOMODCACHE", "GOPATH", "GOFLAGS", "GOPROXY", "GONOSUMDB", "GOTOOLCHAIN", "LAB_DATABASE_URL"} {
+			if v, ok := os.LookupEnv(k); ok {
+				env.Setenv(k, v)
 			}
-			return nil
-		},
+		}
+		return nil
 	})
 }

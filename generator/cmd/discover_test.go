@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
+
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/replay"
@@ -22,46 +24,38 @@ import (
 // have "REPLAY" in their phases/*.cue and *.cue.txt replaced by the URL. Under
 // $REPLAY/anthropic/ a local server speaks the Messages API.
 func TestDiscoverScript(t *testing.T) {
-	repo, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testscript.Run(t, testscript.Params{
-		Dir:           "../testdata/discover",
-		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("REPO", repo)
-			dir := filepath.Join(env.WorkDir, "replay")
-			if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "generator/internal/discovery/sources/testdata/replay"))); err != nil {
+	repo := golden.RepoRoot(t)
+	runScripts(t, "discover", func(env *testscript.Env) error {
+		dir := filepath.Join(env.WorkDir, "replay")
+		if err := os.CopyFS(dir, os.DirFS(filepath.Join(repo, "generator/internal/discovery/sources/testdata/replay"))); err != nil {
+			return err
+		}
+		srv := replay.Start(dir)
+		srv.Extra["/anthropic/"] = messagesAPI(t)
+		env.Defer(srv.Close)
+		cert := filepath.Join(env.WorkDir, "replay-cert.pem")
+		if err := os.WriteFile(cert, srv.CertPEM(), 0o644); err != nil {
+			return err
+		}
+		env.Setenv("SSL_CERT_FILE", cert)
+		env.Setenv("REPLAY", srv.URL)
+		env.Setenv("LAB_CACHE", filepath.Join(env.WorkDir, "cache"))
+		env.Setenv("GITHUB_TOKEN", "")
+		env.Setenv("ANTHROPIC_API_KEY", "")
+		env.Setenv("ANTHROPIC_BASE_URL", srv.URL+"/anthropic")
+		files, _ := filepath.Glob(filepath.Join(env.WorkDir, "phases", "*.cue"))
+		more, _ := filepath.Glob(filepath.Join(env.WorkDir, "*.cue.txt"))
+		files = append(files, more...)
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
 				return err
 			}
-			srv := replay.Start(dir)
-			srv.Extra["/anthropic/"] = messagesAPI(t)
-			env.Defer(srv.Close)
-			cert := filepath.Join(env.WorkDir, "replay-cert.pem")
-			if err := os.WriteFile(cert, srv.CertPEM(), 0o644); err != nil {
+			if err := os.WriteFile(f, []byte(strings.ReplaceAll(string(b), "REPLAY", srv.URL)), 0o644); err != nil {
 				return err
 			}
-			env.Setenv("SSL_CERT_FILE", cert)
-			env.Setenv("REPLAY", srv.URL)
-			env.Setenv("LAB_CACHE", filepath.Join(env.WorkDir, "cache"))
-			env.Setenv("GITHUB_TOKEN", "")
-			env.Setenv("ANTHROPIC_API_KEY", "")
-			env.Setenv("ANTHROPIC_BASE_URL", srv.URL+"/anthropic")
-			files, _ := filepath.Glob(filepath.Join(env.WorkDir, "phases", "*.cue"))
-			more, _ := filepath.Glob(filepath.Join(env.WorkDir, "*.cue.txt"))
-			files = append(files, more...)
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(f, []byte(strings.ReplaceAll(string(b), "REPLAY", srv.URL)), 0o644); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
+		}
+		return nil
 	})
 }
 

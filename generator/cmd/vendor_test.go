@@ -28,32 +28,24 @@ import (
 // in-process OCI registry (plain http) holding api 2.0.0. Each script gets
 // phases/repos.cue with their addresses as _httpRepo and _ociRepo.
 func TestVendorLoopback(t *testing.T) {
-	repoRoot, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	testscript.Run(t, testscript.Params{
-		Dir: "../testdata/vendor",
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("REPO", repoRoot)
-			httpURL, certPEM, closeHTTP, err := serveHTTPRepo(t, packageTestChart(t, "web", "1.0.0"))
-			if err != nil {
-				return err
-			}
-			env.Defer(closeHTTP)
-			ociURL, closeOCI, err := serveOCI(t, packageTestChart(t, "api", "2.0.0"), "api", "2.0.0")
-			if err != nil {
-				return err
-			}
-			env.Defer(closeOCI)
-			ca := filepath.Join(env.WorkDir, "ca.pem")
-			if err := os.WriteFile(ca, certPEM, 0o644); err != nil {
-				return err
-			}
-			env.Setenv("SSL_CERT_FILE", ca)
-			repos := fmt.Sprintf("package phases\n\n_httpRepo: %q\n_ociRepo: %q\n", httpURL, ociURL)
-			return os.WriteFile(filepath.Join(env.WorkDir, "phases", "repos.cue"), []byte(repos), 0o644)
-		},
+	runScripts(t, "vendor", func(env *testscript.Env) error {
+		httpURL, certPEM, closeHTTP, err := serveHTTPRepo(t, packageTestChart(t, "web", "1.0.0"))
+		if err != nil {
+			return err
+		}
+		env.Defer(closeHTTP)
+		ociURL, closeOCI, err := serveOCI(t, packageTestChart(t, "api", "2.0.0"), "api", "2.0.0")
+		if err != nil {
+			return err
+		}
+		env.Defer(closeOCI)
+		ca := filepath.Join(env.WorkDir, "ca.pem")
+		if err := os.WriteFile(ca, certPEM, 0o644); err != nil {
+			return err
+		}
+		env.Setenv("SSL_CERT_FILE", ca)
+		repos := fmt.Sprintf("package phases\n\n_httpRepo: %q\n_ociRepo: %q\n", httpURL, ociURL)
+		return os.WriteFile(filepath.Join(env.WorkDir, "phases", "repos.cue"), []byte(repos), 0o644)
 	})
 }
 

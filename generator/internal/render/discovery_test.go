@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
 
@@ -39,19 +39,7 @@ func TestDiscoveryCronWorkflow(t *testing.T) {
 	}
 	for _, p := range tr.Paths() {
 		b, _ := tr.File(p)
-		g := filepath.Join("testdata/discovery", filepath.Base(p))
-		if *update {
-			if err := os.WriteFile(g, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(want) != string(b) {
-			t.Errorf("%s differs from %s (-update to accept):\n%s", p, g, b)
-		}
+		golden.File(t, filepath.Join("testdata/discovery", filepath.Base(p)), b)
 	}
 
 	b, _ := tr.File("clusters/hub/discovery/cronworkflow.yaml")

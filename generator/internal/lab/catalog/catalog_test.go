@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
+
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // testLab is a small lab: two phases, a tutorial, a comparison with
 // variants and a benchmark, statuses mixed.
@@ -292,19 +290,7 @@ func TestGolden(t *testing.T) {
 			if err := tt.write(&b); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", tt.file)
-			if *update {
-				if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(b.Bytes(), want) {
-				t.Errorf("%s differs from the output:\n%s", path, b.String())
-			}
+			golden.File(t, filepath.Join("testdata", tt.file), b.Bytes())
 			for i, line := range strings.Split(b.String(), "\n") {
 				if strings.HasSuffix(line, " ") {
 					t.Errorf("line %d has trailing spaces: %q", i+1, line)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"maps"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -25,8 +26,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.RunMain(m)) }
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const repoRoot = "../../../.."
 
@@ -104,43 +103,7 @@ func render(t *testing.T, root string) (*load.Source, *tree.Tree) {
 // testdata/golden (go test -run TestGolden -update rewrites it).
 func TestGolden(t *testing.T) {
 	_, tr := render(t, newLab(t, testdataPhases(t)))
-	golden := "testdata/golden"
-	got := map[string]bool{}
-	for _, p := range tr.Paths() {
-		got[p] = true
-		body, _ := tr.File(p)
-		gp := filepath.Join(golden, filepath.FromSlash(p))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(gp, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(gp)
-		if err != nil {
-			t.Errorf("%s: rendered but no golden file (run with -update): %v", p, err)
-			continue
-		}
-		if !bytes.Equal(body, want) {
-			t.Errorf("%s differs from %s (run with -update after checking the change)\n got:\n%s", p, gp, body)
-		}
-	}
-	err := filepath.WalkDir(golden, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(golden, p)
-		if !got[filepath.ToSlash(rel)] && !*update {
-			t.Errorf("golden file %s is no longer rendered", p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	golden.Tree(t, "testdata/golden", tr)
 	want := []string{
 		"benchmarks/web-comparison/alpha/configmap.yaml",
 		"benchmarks/web-comparison/alpha/job-r1.yaml",

@@ -1,8 +1,6 @@
 package kyverno
 
 import (
-	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +8,8 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // newLab writes a lab root: the repository's cue.mod and schema plus the
 // given phases files.
@@ -85,27 +82,7 @@ func TestGolden(t *testing.T) {
 	if got := tr.Paths(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("paths:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	for _, p := range tr.Paths() {
-		body, _ := tr.File(p)
-		gp := filepath.Join("testdata/golden", filepath.FromSlash(p))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(gp), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(gp, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		g, err := os.ReadFile(gp)
-		if err != nil {
-			t.Errorf("%s: no golden file (run with -update): %v", p, err)
-			continue
-		}
-		if !bytes.Equal(g, body) {
-			t.Errorf("%s differs from %s:\n%s", p, gp, body)
-		}
-	}
+	golden.Tree(t, "testdata/golden", tr)
 	pol, _ := tr.File("policies/verify-signed.yaml")
 	for _, w := range []string{"kind: ImageValidatingPolicy", "glob: registry.example.test/*", "issuer: https://issuer.example.test", "name: cosign", "mutateDigest: false"} {
 		if !strings.Contains(string(pol), w) {

@@ -2,17 +2,15 @@ package report
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func f(v float64) *float64 { return &v }
 
@@ -127,19 +125,7 @@ func TestReportGolden(t *testing.T) {
 			t.Fatal("report is not deterministic")
 		}
 	}
-	const golden = "testdata/report.golden.md"
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("report differs from %s (go test -run Golden -update):\n%s", golden, buf.String())
-	}
+	golden.File(t, "testdata/report.golden.md", buf.Bytes())
 	out := buf.String()
 	for _, s := range []string{"```mermaid\nxychart-beta\n", "| gateway | 6 |", "No baseline for this variant yet"} {
 		if !strings.Contains(out, s) {

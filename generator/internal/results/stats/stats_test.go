@@ -2,17 +2,15 @@ package stats
 
 import (
 	"bytes"
-	"flag"
 	"math"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func run(rps, p95, errRate float64, costPerM *float64) *results.Result {
 	med, p50 := p95/2, p95/2
@@ -112,17 +110,7 @@ func TestMarkdownGolden(t *testing.T) {
 	if err := small.Markdown(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/compare.golden.md"
-	if *update {
-		os.WriteFile(golden, buf.Bytes(), 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if buf.String() != string(want) {
-		t.Errorf("markdown differs from %s (go test -update):\n%s", golden, buf.String())
-	}
+	golden.File(t, "testdata/compare.golden.md", buf.Bytes())
 	if !strings.Contains(buf.String(), "| rps |") || !strings.Contains(buf.String(), " ~ |") {
 		t.Error("table lacks rows or ~")
 	}

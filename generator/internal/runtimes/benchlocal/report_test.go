@@ -2,18 +2,16 @@ package benchlocal
 
 import (
 	"bytes"
-	"flag"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
+
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // fixture is a fixed run set: two runtimes, three endpoints, three
 // repetitions whose figures differ so that medians are visible.
@@ -72,19 +70,7 @@ func TestRenderGolden(t *testing.T) {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("report depends on the order of the results")
 	}
-	golden := filepath.Join("testdata", "report.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, a.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), want) {
-		t.Errorf("report differs from %s (go test -run TestRenderGolden -update to accept):\n%s", golden, a.String())
-	}
+	golden.File(t, filepath.Join("testdata", "report.golden.md"), a.Bytes())
 }
 
 func TestAggregate(t *testing.T) {

@@ -2,7 +2,6 @@ package contract
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
+
 	"sigs.k8s.io/yaml"
 )
-
-var update = flag.Bool("update", false, "rewrite the chart's golden files in testdata/chart")
 
 const chartDir = "apps/runtimes/chart"
 
@@ -103,22 +102,7 @@ func TestChartRenders(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "chart", name+".yaml")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test ./generator/internal/runtimes/contract -run TestChartRenders -update)", err)
-			}
-			if !bytes.Equal(out, want) {
-				t.Errorf("render differs from %s (rerun with -update and review the diff)", golden)
-			}
+			golden.File(t, filepath.Join("testdata", "chart", name+".yaml"), out)
 			checkRendered(t, splitDocs(t, out), rt, wantSchema)
 		})
 	}
