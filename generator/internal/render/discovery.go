@@ -16,8 +16,6 @@ import (
 // DiscoveryName names the CronWorkflow, its ServiceAccount and cache.
 const DiscoveryName = "tech-discovery"
 
-const discoverySource = "phases/discovery.cue"
-
 // discovery writes clusters/<cluster>/discovery/ when the lab declares
 // discovery (see Discovery).
 func (r *renderer) discovery() error {
@@ -25,7 +23,7 @@ func (r *renderer) discovery() error {
 		return nil
 	}
 	if _, ok := r.lab.Clusters[r.lab.Discovery.Cluster]; !ok {
-		return fmt.Errorf("%s: discovery.cluster: no cluster %q in the lab", discoverySource, r.lab.Discovery.Cluster)
+		return fmt.Errorf("%s: discovery.cluster: no cluster %q in the lab", r.lab.Files.Discovery, r.lab.Discovery.Cluster)
 	}
 	return Discovery(r.lab, r.t)
 }
@@ -70,21 +68,21 @@ func Discovery(lab *model.Lab, t *tree.Tree) error {
 		}
 		docs = append(docs, b)
 	}
-	if err := t.Add(dir+"serviceaccount.yaml", discoverySource, joinDocs(docs)); err != nil {
+	if err := t.Add(dir+"serviceaccount.yaml", lab.Files.Discovery, joinDocs(docs)); err != nil {
 		return err
 	}
 	b, err := Encode(pvc)
 	if err != nil {
 		return err
 	}
-	if err := t.Add(dir+"cache.yaml", discoverySource, b); err != nil {
+	if err := t.Add(dir+"cache.yaml", lab.Files.Discovery, b); err != nil {
 		return err
 	}
 	b, err = Encode(cronWorkflow(lab, d, lbl))
 	if err != nil {
 		return err
 	}
-	return t.Add(dir+"cronworkflow.yaml", discoverySource, b)
+	return t.Add(dir+"cronworkflow.yaml", lab.Files.Discovery, b)
 }
 
 func joinDocs(docs [][]byte) []byte {

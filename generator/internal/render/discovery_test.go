@@ -20,6 +20,7 @@ import (
 func TestDiscoveryCronWorkflow(t *testing.T) {
 	lab := &model.Lab{
 		Name: "illm-lab", RepoURL: "https://github.com/illm-k8s-ai-lab/illm-k8s-ai-lab.git", Revision: "main",
+		Files: model.Files{Discovery: "phases/discovery.cue"},
 		Discovery: &model.Discovery{
 			Schedule: "0 6 * * 1", Timezone: "UTC", Cluster: "hub", Namespace: "argo", SecretName: "discovery-tokens",
 			Image: model.DiscoveryImage{Repository: "ghcr.io/illm-k8s-ai-lab/generator", Tag: "0.1.0"},

@@ -8,8 +8,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
@@ -37,7 +35,7 @@ type Options struct {
 
 // Lab renders the whole tree of a loaded lab.
 func Lab(src *load.Source, opts Options) (*tree.Tree, error) {
-	r := &renderer{src: src, lab: src.Lab, t: tree.New(), chartDirs: map[string]bool{}, opts: opts}
+	r := &renderer{src: src, lab: src.Lab, t: tree.New(), opts: opts}
 	if err := r.run(); err != nil {
 		return nil, err
 	}
@@ -45,28 +43,27 @@ func Lab(src *load.Source, opts Options) (*tree.Tree, error) {
 }
 
 type renderer struct {
-	src       *load.Source
-	lab       *model.Lab
-	t         *tree.Tree
-	chartDirs map[string]bool
-	opts      Options
+	src  *load.Source
+	lab  *model.Lab
+	t    *tree.Tree
+	opts Options
 }
 
 func (r *renderer) run() error {
-	exps := r.experiments()
+	exps := r.lab.Experiments()
 	for _, e := range exps {
 		if err := r.experiment(e); err != nil {
 			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Source, err)
 		}
 	}
 	// Rendered charts: plain manifests per component (docs/adr/0008-*).
-	if err := helm.Lab(context.Background(), r.src.Root, r.lab, exps, r.isChart, r.t, helm.Options{Concurrency: r.opts.Concurrency}); err != nil {
+	if err := helm.Lab(context.Background(), r.src.Root, r.lab, exps, r.t, helm.Options{Concurrency: r.opts.Concurrency}); err != nil {
 		return err
 	}
-	if err := benchjobs.Render(r.src, exps, r.t); err != nil {
+	if err := benchjobs.Render(r.lab, exps, r.t); err != nil {
 		return err
 	}
-	if err := kyverno.Render(r.src, r.t); err != nil {
+	if err := kyverno.Render(r.lab, r.t); err != nil {
 		return err
 	}
 	if err := r.discovery(); err != nil {
@@ -84,37 +81,14 @@ func (r *renderer) run() error {
 	return nil
 }
 
-// experiments lists every experiment sorted by phase number, then name.
-func (r *renderer) experiments() []*model.Experiment {
-	var out []*model.Experiment
-	for _, p := range r.lab.Phases {
-		for _, e := range p.Experiments {
-			out = append(out, e)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		pi, pj := r.lab.Phases[out[i].Phase].Number, r.lab.Phases[out[j].Phase].Number
-		if pi != pj {
-			return pi < pj
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
-}
-
 // experiment writes apps/<phase>/<experiment>/: its namespaces, one values
 // file per component and the kustomization ArgoCD syncs the namespaces from.
 func (r *renderer) experiment(e *model.Experiment) error {
-	dir := argocd.ExperimentDir(e)
+	dir := e.Dir()
 	var nsDocs [][]byte
-	for _, ns := range argocd.Namespaces(e) {
-		variant := ""
-		for vn := range e.Variants {
-			if e.VariantNamespace(vn) == ns {
-				variant = vn
-			}
-		}
-		l := argocd.CostLabels(r.lab, e, variant, "")
+	for _, ns := range e.Namespaces() {
+		variant := e.VariantOfNamespace(ns)
+		l := r.lab.CostLabels(e, variant, "")
 		for k, v := range e.NamespaceLabels {
 			l[k] = v
 		}
@@ -140,7 +114,7 @@ func (r *renderer) experiment(e *model.Experiment) error {
 		return err
 	}
 	// The experiment's labels, applied by the kustomize build ArgoCD runs.
-	kl := argocd.CostLabels(r.lab, e, "", "")
+	kl := r.lab.CostLabels(e, "", "")
 	b, err := kustomize.Kustomization([]string{"namespaces.yaml"}, kustomize.Spec{Labels: kl})
 	if err != nil {
 		return err
@@ -148,7 +122,7 @@ func (r *renderer) experiment(e *model.Experiment) error {
 	if err := r.t.Add(dir+"/kustomization.yaml", e.Source, b); err != nil {
 		return err
 	}
-	for _, u := range argocd.Units(e) {
+	for _, u := range e.Units() {
 		vals := u.Component.Values
 		if vals == nil {
 			vals = map[string]any{}
@@ -157,7 +131,7 @@ func (r *renderer) experiment(e *model.Experiment) error {
 		if err != nil {
 			return fmt.Errorf("values of %s: %w", u.Component.Name, err)
 		}
-		if err := r.t.Add(argocd.ValuesFile(e, u.Variant, u.Component.Name), e.Source, b); err != nil {
+		if err := r.t.Add(u.ValuesFile(), e.Source, b); err != nil {
 			return err
 		}
 	}
@@ -168,20 +142,20 @@ func (r *renderer) experiment(e *model.Experiment) error {
 // one ApplicationSet per switched-on experiment and OCI repositories.
 func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experiment) error {
 	dir := "clusters/" + cl.Name
-	const labSource = "phases/lab.cue"
+	labSource := r.lab.Files.Lab
 	conducted := r.lab.Conduct[cl.Name]
 	byPhase := map[string][]*model.Experiment{}
 	ociRepos := map[string]bool{}
 	for _, en := range conducted {
 		e := byName[en]
 		byPhase[e.Phase] = append(byPhase[e.Phase], e)
-		as := argocd.ExperimentAppSet(r.lab, cl, e, r.isChart)
+		as := argocd.ExperimentAppSet(r.lab, cl, e)
 		if err := r.add(dir+"/experiments/"+e.Name+".yaml", e.Source, as); err != nil {
 			return err
 		}
-		for _, u := range argocd.Units(e) {
-			if c := u.Component.Chart; c != nil && argocd.IsOCI(c.Repository) {
-				ociRepos[argocd.HelmRepoURL(c.Repository)] = true
+		for _, u := range e.Units() {
+			if c := u.Component.Chart; c != nil && c.IsOCI() {
+				ociRepos[c.HelmRepoURL()] = true
 			}
 		}
 	}
@@ -192,7 +166,7 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 		return err
 	}
 	if len(r.lab.Policies) > 0 {
-		if err := r.add(dir+"/policies.yaml", "phases/policies.cue", argocd.PoliciesApp(r.lab, cl)); err != nil {
+		if err := r.add(dir+"/policies.yaml", r.lab.Files.Policies, argocd.PoliciesApp(r.lab, cl)); err != nil {
 			return err
 		}
 	}
@@ -219,7 +193,7 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 			// A public OCI Helm registry: no credentials, only its address.
 			StringData: map[string]string{"type": "helm", "name": name, "url": repo, "enableOCI": "true"},
 		}
-		if err := r.add(dir+"/repositories/"+name+".yaml", "phases/conduct.cue", sec); err != nil {
+		if err := r.add(dir+"/repositories/"+name+".yaml", r.lab.Files.Conduct, sec); err != nil {
 			return err
 		}
 	}
@@ -232,16 +206,6 @@ func (r *renderer) add(path, source string, obj any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return r.t.Add(path, source, b)
-}
-
-// isChart tells whether a local component path holds a Helm chart.
-func (r *renderer) isChart(p string) bool {
-	if v, ok := r.chartDirs[p]; ok {
-		return v
-	}
-	_, err := os.Stat(filepath.Join(r.src.Root, filepath.FromSlash(p), "Chart.yaml"))
-	r.chartDirs[p] = err == nil
-	return err == nil
 }
 
 // Encode writes an object as YAML with sorted keys (see yamlenc.Encode).

@@ -14,7 +14,6 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 )
 
 // repoRoot is the repository holding the real lab.
@@ -65,7 +64,7 @@ func experiments(lab *model.Lab) []*model.Experiment {
 func units(lab *model.Lab) []unit {
 	var out []unit
 	for _, e := range experiments(lab) {
-		for _, u := range argocd.Units(e) {
+		for _, u := range e.Units() {
 			out = append(out, unit{e, u.Variant, u.Component})
 		}
 	}
@@ -79,17 +78,17 @@ func TestEveryExperimentRenders(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	for _, e := range experiments(src.Lab) {
-		for _, f := range []string{argocd.ExperimentDir(e) + "/namespaces.yaml", argocd.ExperimentDir(e) + "/kustomization.yaml"} {
+		for _, f := range []string{e.Dir() + "/namespaces.yaml", e.Dir() + "/kustomization.yaml"} {
 			if _, ok := tree.File(f); !ok {
 				t.Errorf("%s: %s not rendered", e.Name, f)
 			}
 		}
-		us := argocd.Units(e)
+		us := e.Units()
 		if len(us) == 0 {
 			t.Errorf("%s (%s) deploys nothing", e.Name, e.Source)
 		}
 		for _, u := range us {
-			if _, ok := tree.File(argocd.ValuesFile(e, u.Variant, u.Component.Name)); !ok {
+			if _, ok := tree.File(u.ValuesFile()); !ok {
 				t.Errorf("%s: values of %s not rendered", e.Name, u.Component.Name)
 			}
 		}
@@ -185,8 +184,8 @@ func TestNamesUnique(t *testing.T) {
 		// Application names are <experiment>-<variant>-<component>: two
 		// units must not collide, and each must be a valid name.
 		apps := map[string]bool{}
-		for _, u := range argocd.Units(e) {
-			n := argocd.AppName(e, u.Variant, u.Component.Name)
+		for _, u := range e.Units() {
+			n := u.Name()
 			if apps[n] {
 				t.Errorf("%s: two components make the Application %s", e.Name, n)
 			}

@@ -16,6 +16,9 @@ import (
 
 // check runs the cross-field rules CUE cannot say cheaply: names unique
 // across phases, references that resolve, paths that stay in the repo.
+// adder records a problem at a field path under lab.
+type adder func(p cue.Path, format string, args ...any)
+
 func (s *Source) check() Errors {
 	var errs Errors
 	add := func(p cue.Path, format string, args ...any) {
@@ -98,7 +101,7 @@ func (s *Source) check() Errors {
 	return errs
 }
 
-func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.Path, string, ...any)) {
+func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 	p := func(more ...string) cue.Path { return sel(append(append([]string{}, ep...), more...)...) }
 	if e.Kind == "comparison" && len(e.Variants) < 2 {
 		add(p("variants"), "a comparison needs at least two variants, has %d", len(e.Variants))
@@ -154,6 +157,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 			}
 		}
 	}
+	s.checkBenchmark(e, p, add)
 	for i, adr := range e.ADRs {
 		if _, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(adr))); err != nil {
 			add(p("adrs").Append(cue.Index(i)), "ADR %s does not exist", adr)
@@ -161,7 +165,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add func(cue.
 	}
 }
 
-func (s *Source) checkComponent(c *model.Component, cp cue.Path, add func(cue.Path, string, ...any)) {
+func (s *Source) checkComponent(c *model.Component, cp cue.Path, add adder) {
 	switch {
 	case c.Chart == nil && c.Path == "":
 		add(cp, "component %q needs a chart or a path", c.Name)

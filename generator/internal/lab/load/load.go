@@ -73,15 +73,43 @@ func Load(root string) (*Source, error) {
 	if errs := src.check(); len(errs) > 0 {
 		return nil, errs
 	}
+	src.findLocalCharts()
 	return src, nil
 }
 
-// annotate records, on each experiment, its phase and the file declaring it.
+// annotate records what the model cannot say by itself: on each
+// experiment its phase and the files declaring it and its benchmark, on
+// each policy its file, and the files of the lab's own settings.
 func (s *Source) annotate() {
 	for pn, p := range s.Lab.Phases {
 		for en, e := range p.Experiments {
 			e.Phase = pn
-			e.Source = s.fileOf(cue.MakePath(cue.Str("phases"), cue.Str(pn), cue.Str("experiments"), cue.Str(en)))
+			e.Source = s.FileOf("phases", pn, "experiments", en)
+			if e.Benchmark != nil {
+				e.Benchmark.Source = s.FileOf("phases", pn, "experiments", en, "benchmark")
+			}
+		}
+	}
+	for name, p := range s.Lab.Policies {
+		p.Source = s.FileOf("policies", name)
+	}
+	s.Lab.Files = model.Files{
+		Lab:       s.FileOf("repoURL"),
+		Conduct:   s.FileOf("conduct"),
+		Policies:  s.FileOf("policies"),
+		Discovery: s.FileOf("discovery"),
+	}
+}
+
+// findLocalCharts records which component paths hold a Helm chart; the
+// paths are checked to stay in the repository first.
+func (s *Source) findLocalCharts() {
+	for _, e := range s.Lab.Experiments() {
+		for _, u := range e.Units() {
+			if c := u.Component; c.Path != "" && c.Chart == nil {
+				_, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(c.Path), "Chart.yaml"))
+				c.LocalChart = err == nil
+			}
 		}
 	}
 }

@@ -1,5 +1,13 @@
 package model
 
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+)
+
 // Benchmark mirrors #Benchmark.
 type Benchmark struct {
 	Description             string               `json:"description,omitempty"`
@@ -13,6 +21,10 @@ type Benchmark struct {
 	Thresholds              map[string][]string  `json:"thresholds"`
 	Runner                  Runner               `json:"runner"`
 	TTLSecondsAfterFinished int                  `json:"ttlSecondsAfterFinished"`
+
+	// Source is the repo-relative CUE file that declares the benchmark,
+	// which need not be the experiment's (set by load).
+	Source string `json:"-"`
 }
 
 // Warmup mirrors #Warmup.
@@ -67,4 +79,89 @@ type Request struct {
 type Checks struct {
 	Status       int    `json:"status"`
 	BodyContains string `json:"bodyContains,omitempty"`
+}
+
+// GracefulStop is k6's default wait for iterations in flight at the end
+// of a scenario (and gracefulRampDown's, for ramping-vus).
+const GracefulStop = 30 * time.Second
+
+// WarmupScenario is the scenario name of the warm-up run.
+const WarmupScenario = "warmup"
+
+// BenchmarkVariants lists the variants a benchmark runs against: each of
+// the experiment's, or "" (its own namespace) when it has none.
+func (e *Experiment) BenchmarkVariants() []string {
+	if len(e.Variants) == 0 {
+		return []string{""}
+	}
+	return slices.Sorted(maps.Keys(e.Variants))
+}
+
+// BenchmarkJobName is the Job of one repetition (1-based) against a variant.
+func (e *Experiment) BenchmarkJobName(variant string, rep int) string {
+	return e.VariantNamespace(variant) + "-k6-r" + strconv.Itoa(rep)
+}
+
+// End is when a scenario's last iteration may end, from the start of the
+// test: startTime + its duration or stages + gracefulStop.
+func (s *Scenario) End() (time.Duration, error) {
+	d, err := s.NominalEnd()
+	if err != nil {
+		return 0, err
+	}
+	stop := GracefulStop
+	if s.GracefulStop != "" {
+		x, err := time.ParseDuration(s.GracefulStop)
+		if err != nil {
+			return 0, fmt.Errorf("gracefulStop %q: %v", s.GracefulStop, err)
+		}
+		stop = x
+	}
+	return d + stop, nil
+}
+
+// NominalEnd is when a scenario stops starting iterations: startTime + its
+// duration or stages.
+func (s *Scenario) NominalEnd() (time.Duration, error) {
+	var d time.Duration
+	vs := []string{s.StartTime, s.Duration}
+	for _, st := range s.Stages {
+		vs = append(vs, st.Duration)
+	}
+	for _, v := range vs {
+		if v == "" {
+			continue
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: %v", v, err)
+		}
+		d += x
+	}
+	return d, nil
+}
+
+// TestDuration is how long one measured run lasts as declared: the latest
+// nominal end of its scenarios (k6 may run up to gracefulStop longer to
+// finish iterations in flight).
+func (b *Benchmark) TestDuration() time.Duration {
+	var longest time.Duration
+	for _, s := range b.Scenarios {
+		if d, err := s.NominalEnd(); err == nil && d > longest {
+			longest = d
+		}
+	}
+	return longest
+}
+
+// MaxRunDuration is the longest one measured run can last, graceful stops
+// included.
+func (b *Benchmark) MaxRunDuration() time.Duration {
+	var longest time.Duration
+	for _, s := range b.Scenarios {
+		if d, err := s.End(); err == nil && d > longest {
+			longest = d
+		}
+	}
+	return longest
 }

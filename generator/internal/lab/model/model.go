@@ -17,6 +17,18 @@ type Lab struct {
 	Policies        map[string]*Policy   `json:"policies"`
 	Appendices      map[string]*Appendix `json:"appendices"`
 	Discovery       *Discovery           `json:"discovery,omitempty"`
+
+	// Files are the repo-relative CUE files declaring the lab's own
+	// settings, named by the files generated from them (set by load).
+	Files Files `json:"-"`
+}
+
+// Files names the CUE files of the lab's own declarations.
+type Files struct {
+	Lab       string // name, repoURL, clusters: what the root and projects come from
+	Conduct   string // lab.conduct
+	Policies  string // lab.policies
+	Discovery string // lab.discovery
 }
 
 // Cluster mirrors #Cluster.
@@ -90,16 +102,9 @@ type Component struct {
 	IgnoreDifferences []IgnoreDifference `json:"ignoreDifferences"`
 	// Rendered is nil when unset: see Component.IsRendered.
 	Rendered *bool `json:"rendered,omitempty"`
-}
 
-// IsRendered tells whether the component's chart is rendered by the
-// generator into plain manifests: as set, else only for local charts
-// (localChart: its path holds a Chart.yaml), which need no vendoring.
-func (c *Component) IsRendered(localChart bool) bool {
-	if c.Rendered != nil {
-		return *c.Rendered
-	}
-	return c.Chart == nil && localChart
+	// LocalChart tells that Path holds a Helm chart (a Chart.yaml); set by load.
+	LocalChart bool `json:"-"`
 }
 
 // Chart mirrors #Chart.

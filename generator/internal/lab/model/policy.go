@@ -14,6 +14,9 @@ type Policy struct {
 	Validations []PolicyValidation `json:"validations"`
 	Images      *ImageVerification `json:"images,omitempty"`
 	Tests       PolicyTests        `json:"tests"`
+
+	// Source is the repo-relative CUE file that declares the policy (set by load).
+	Source string `json:"-"`
 }
 
 // PolicyMatch mirrors #PolicyMatch.

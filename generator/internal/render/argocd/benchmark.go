@@ -3,13 +3,8 @@ package argocd
 import (
 	"strconv"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 )
-
-// BenchmarkComponent is the reserved component name of the Application
-// that syncs an experiment's benchmark (benchmarks/<experiment>/).
-const BenchmarkComponent = "benchmark"
 
 // benchmarkElement is the list-generator element of an experiment's
 // benchmark: a directory Application (its kustomization.yaml lists the
@@ -24,16 +19,16 @@ func benchmarkElement(lab *model.Lab, e *model.Experiment, waves map[int]bool) (
 		}
 	}
 	return map[string]string{
-		"name":       AppName(e, "", BenchmarkComponent),
-		"component":  BenchmarkComponent,
-		"variant":    labels.Shared,
+		"name":       e.AppName("", model.BenchmarkComponent),
+		"component":  model.BenchmarkComponent,
+		"variant":    model.SharedVariant,
 		"namespace":  e.Name,
 		"wave":       strconv.Itoa(wave),
-		"source":     sourceDirectory,
+		"source":     string(model.SourceDirectory),
 		"repoURL":    lab.RepoURL,
 		"chart":      "",
 		"version":    lab.Revision,
-		"path":       "benchmarks/" + e.Name,
+		"path":       e.BenchmarkDir(),
 		"valuesFile": "",
 	}, wave
 }

@@ -21,20 +21,19 @@ func TestBenchmarkElement(t *testing.T) {
 			"app":      {Name: "app", Chart: chart, SyncWave: 3},
 		},
 	}
-	noChart := func(string) bool { return false }
 
-	as := ExperimentAppSet(lab, cl, e, noChart)
+	as := ExperimentAppSet(lab, cl, e)
 	for _, el := range as.Spec.Generators[0].List.Elements {
-		if el["component"] == BenchmarkComponent {
+		if el["component"] == model.BenchmarkComponent {
 			t.Fatalf("an experiment without a benchmark has a benchmark element: %v", el)
 		}
 	}
 
 	e.Benchmark = &model.Benchmark{}
-	as = ExperimentAppSet(lab, cl, e, noChart)
+	as = ExperimentAppSet(lab, cl, e)
 	var got map[string]string
 	for _, el := range as.Spec.Generators[0].List.Elements {
-		if el["component"] == BenchmarkComponent {
+		if el["component"] == model.BenchmarkComponent {
 			got = el
 		}
 	}

@@ -14,123 +14,16 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 )
 
-// NamespacesComponent is the reserved component name of the Application
-// that syncs an experiment's namespaces (apps/<phase>/<experiment>/).
-const NamespacesComponent = "namespaces"
-
 // RootProject is the AppProject of the root Application and the cluster's
 // own objects (projects, ApplicationSets, repositories).
 const RootProject = "lab"
 
 const finalizer = "resources-finalizer.argocd.argoproj.io"
 
-// Unit is one deployable unit of an experiment: a component of the
-// experiment (Variant "") or of one of its variants.
-type Unit struct {
-	Variant   string
-	Component *model.Component
-	Namespace string
-}
-
-// Units lists an experiment's components in a stable order: shared ones
-// first, then each variant's, each sorted by name.
-func Units(e *model.Experiment) []Unit {
-	var us []Unit
-	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
-		c := e.Components[cn]
-		us = append(us, Unit{Component: c, Namespace: e.Namespace("", c)})
-	}
-	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
-		v := e.Variants[vn]
-		for _, cn := range slices.Sorted(maps.Keys(v.Components)) {
-			c := v.Components[cn]
-			us = append(us, Unit{Variant: vn, Component: c, Namespace: e.Namespace(vn, c)})
-		}
-	}
-	return us
-}
-
-// AppName is the name of the Application of a unit.
-func AppName(e *model.Experiment, variant, component string) string {
-	if variant == "" {
-		return e.Name + "-" + component
-	}
-	return e.Name + "-" + variant + "-" + component
-}
-
-// ValuesFile is the repo-relative values file of a unit.
-func ValuesFile(e *model.Experiment, variant, component string) string {
-	dir := "apps/" + e.Phase + "/" + e.Name + "/values/"
-	if variant != "" {
-		dir += variant + "/"
-	}
-	return dir + component + ".yaml"
-}
-
-// RenderedDir is the repo-relative folder of a rendered component's
-// manifests and kustomization (docs/adr/0008-rendered-manifests.md).
-func RenderedDir(e *model.Experiment, variant, component string) string {
-	if variant == "" {
-		return ExperimentDir(e) + "/" + component
-	}
-	return ExperimentDir(e) + "/" + variant + "/" + component
-}
-
-// ExperimentDir is the repo-relative folder of an experiment's rendered files.
-func ExperimentDir(e *model.Experiment) string {
-	return "apps/" + e.Phase + "/" + e.Name
-}
-
-// Namespaces lists every namespace an experiment deploys to, sorted.
-func Namespaces(e *model.Experiment) []string {
-	set := map[string]bool{e.Name: true}
-	for vn := range e.Variants {
-		set[e.VariantNamespace(vn)] = true
-	}
-	for _, u := range Units(e) {
-		set[u.Namespace] = true
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// CostLabels are the FinOps cost-allocation labels of an experiment's
-// objects; variant and component are left out when empty.
-func CostLabels(lab *model.Lab, e *model.Experiment, variant, component string) map[string]string {
-	l := map[string]string{
-		labels.Phase:      e.Phase,
-		labels.Experiment: e.Name,
-		labels.CostCenter: costCenter(lab, e),
-		labels.PartOf:     lab.Name,
-	}
-	if variant != "" {
-		l[labels.Variant] = variant
-	}
-	if component != "" {
-		l[labels.Component] = component
-	}
-	return l
-}
-
-func costCenter(lab *model.Lab, e *model.Experiment) string {
-	if e.CostCenter != "" {
-		return e.CostCenter
-	}
-	return lab.CostCenter
-}
-
-// Chart source kinds in the list generator's elements.
-const (
-	sourceChart      = "chart"       // a chart from a Helm repository
-	sourceLocalChart = "local-chart" // a chart in this repository
-	sourceDirectory  = "directory"   // manifests or a kustomization in this repository
-	sourceRendered   = "rendered"    // a chart rendered by the generator into this repository
-)
-
 // ExperimentAppSet builds the ApplicationSet of one experiment on one
 // cluster: one Application per component, plus one for its namespaces.
-// isChart tells whether a local path holds a Helm chart.
-func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, isChart func(path string) bool) *ApplicationSet {
-	units := Units(e)
+func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment) *ApplicationSet {
+	units := e.Units()
 	minWave := 0
 	for _, u := range units {
 		if u.Component.SyncWave < minWave {
@@ -139,52 +32,43 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 	}
 	nsWave := minWave - 1
 	elements := []map[string]string{{
-		"name":       AppName(e, "", NamespacesComponent),
-		"component":  NamespacesComponent,
-		"variant":    labels.Shared,
+		"name":       e.AppName("", model.NamespacesComponent),
+		"component":  model.NamespacesComponent,
+		"variant":    model.SharedVariant,
 		"namespace":  e.Name,
 		"wave":       strconv.Itoa(nsWave),
-		"source":     sourceDirectory,
+		"source":     string(model.SourceDirectory),
 		"repoURL":    lab.RepoURL,
 		"chart":      "",
 		"version":    lab.Revision,
-		"path":       ExperimentDir(e),
+		"path":       e.Dir(),
 		"valuesFile": "",
 	}}
 	waves := map[int]bool{nsWave: true}
 	for _, u := range units {
 		c := u.Component
 		el := map[string]string{
-			"name":       AppName(e, u.Variant, c.Name),
+			"name":       u.Name(),
 			"component":  c.Name,
-			"variant":    orShared(u.Variant),
+			"variant":    model.VariantLabel(u.Variant),
 			"namespace":  u.Namespace,
 			"wave":       strconv.Itoa(c.SyncWave),
-			"valuesFile": ValuesFile(e, u.Variant, c.Name),
+			"valuesFile": u.ValuesFile(),
+			"source":     string(u.Source()),
+			"repoURL":    lab.RepoURL,
+			"chart":      "",
+			"version":    lab.Revision,
+			"path":       c.Path,
 		}
 		waves[c.SyncWave] = true
-		switch {
-		case c.IsRendered(c.Path != "" && isChart(c.Path)):
-			el["source"] = sourceRendered
-			el["repoURL"] = lab.RepoURL
-			el["chart"] = ""
-			el["version"] = lab.Revision
-			el["path"] = RenderedDir(e, u.Variant, c.Name)
-		case c.Chart != nil:
-			el["source"] = sourceChart
-			el["repoURL"] = HelmRepoURL(c.Chart.Repository)
+		switch u.Source() {
+		case model.SourceRendered:
+			el["path"] = u.RenderedDir()
+		case model.SourceChart:
+			el["repoURL"] = c.Chart.HelmRepoURL()
 			el["chart"] = c.Chart.Name
 			el["version"] = c.Chart.Version
 			el["path"] = ""
-		default:
-			el["source"] = sourceDirectory
-			if isChart(c.Path) {
-				el["source"] = sourceLocalChart
-			}
-			el["repoURL"] = lab.RepoURL
-			el["chart"] = ""
-			el["version"] = lab.Revision
-			el["path"] = c.Path
 		}
 		if len(c.IgnoreDifferences) > 0 {
 			el["ignoreDifferences"] = ignoreDifferencesJSON(c.IgnoreDifferences)
@@ -211,7 +95,7 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 		labels.Experiment: e.Name,
 		labels.Variant:    "{{.variant}}",
 		labels.Component:  "{{.component}}",
-		labels.CostCenter: costCenter(lab, e),
+		labels.CostCenter: lab.CostCenterOf(e),
 		labels.PartOf:     lab.Name,
 		labels.SyncWave:   "w{{.wave}}",
 	}
@@ -221,7 +105,7 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment, is
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      e.Name,
 			Namespace: lab.ArgoCDNamespace,
-			Labels:    CostLabels(lab, e, "", ""),
+			Labels:    lab.CostLabels(e, "", ""),
 		},
 		Spec: ApplicationSetSpec{
 			GoTemplate:        true,
@@ -340,27 +224,18 @@ func sourcesPatch(lab *model.Lab) string {
 `)
 }
 
-// HelmRepoURL is a chart repository as ArgoCD spells it: OCI registries
-// without their scheme (and enabled by a repository Secret).
-func HelmRepoURL(repo string) string {
-	return strings.TrimPrefix(repo, "oci://")
-}
-
-// IsOCI tells whether a chart repository is an OCI registry.
-func IsOCI(repo string) bool { return strings.HasPrefix(repo, "oci://") }
-
 // Project builds the AppProject of a phase on a cluster: only the
 // repositories and namespaces its switched-on experiments use.
 func Project(lab *model.Lab, cl *model.Cluster, ph *model.Phase, exps []*model.Experiment) *AppProject {
 	repos := map[string]bool{lab.RepoURL: true}
 	nss := map[string]bool{}
 	for _, e := range exps {
-		for _, u := range Units(e) {
+		for _, u := range e.Units() {
 			if u.Component.Chart != nil {
-				repos[HelmRepoURL(u.Component.Chart.Repository)] = true
+				repos[u.Component.Chart.HelmRepoURL()] = true
 			}
 		}
-		for _, ns := range Namespaces(e) {
+		for _, ns := range e.Namespaces() {
 			nss[ns] = true
 		}
 	}
@@ -475,11 +350,4 @@ func PoliciesApp(lab *model.Lab, cl *model.Cluster) *Application {
 			},
 		},
 	}
-}
-
-func orShared(v string) string {
-	if v == "" {
-		return labels.Shared
-	}
-	return v
 }

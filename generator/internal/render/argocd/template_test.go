@@ -21,11 +21,11 @@ func TestTemplatePatchExpands(t *testing.T) {
 	e := &model.Experiment{Name: "exp", Phase: "p", Components: map[string]*model.Component{
 		"remote": {Name: "remote", Chart: &model.Chart{Repository: "oci://r.example.test/charts", Name: "c", Version: "1.0.0"},
 			IgnoreDifferences: []model.IgnoreDifference{{Group: "apps", Kind: "Deployment", JSONPointers: []string{"/spec/replicas"}}}},
-		"local":    {Name: "local", Path: "apps/x/chart", SyncWave: 2, Rendered: new(false)},
-		"rendered": {Name: "rendered", Path: "apps/x/chart"}, // local charts render by default
+		"local":    {Name: "local", Path: "apps/x/chart", LocalChart: true, SyncWave: 2, Rendered: new(false)},
+		"rendered": {Name: "rendered", Path: "apps/x/chart", LocalChart: true}, // local charts render by default
 		"plain":    {Name: "plain", Path: "apps/x/manifests", SyncWave: -1},
 	}}
-	as := ExperimentAppSet(lab, cl, e, func(p string) bool { return p == "apps/x/chart" })
+	as := ExperimentAppSet(lab, cl, e)
 	// Sprig's quote, which ArgoCD provides.
 	funcs := template.FuncMap{"quote": func(s string) string { return fmt.Sprintf("%q", s) }}
 	tmpl := template.Must(template.New("patch").Option("missingkey=error").Funcs(funcs).Parse(as.Spec.TemplatePatch))

@@ -93,7 +93,7 @@ func render(t *testing.T, root string) (*load.Source, *tree.Tree) {
 			exps = append(exps, src.Lab.Phases[pn].Experiments[en])
 		}
 	}
-	if err := Render(src, exps, tr); err != nil {
+	if err := Render(src.Lab, exps, tr); err != nil {
 		t.Fatalf("render: %v", err)
 	}
 	return src, tr
@@ -505,7 +505,7 @@ func TestBadInput(t *testing.T) {
 						exps = append(exps, e)
 					}
 				}
-				err = Render(src, exps, tree.New())
+				err = Render(src.Lab, exps, tree.New())
 			}
 			if err == nil {
 				t.Fatalf("accepted")

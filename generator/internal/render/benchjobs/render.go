@@ -7,8 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,9 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
@@ -55,23 +51,6 @@ const (
 // setupMargin covers image pull and pod start in activeDeadlineSeconds.
 const setupMargin = 5 * time.Minute
 
-// Dir is the repo-relative folder of an experiment's benchmark files.
-func Dir(e *model.Experiment) string { return "benchmarks/" + e.Name }
-
-// variants lists the variants a benchmark runs against: each of the
-// experiment's, or "" (its own namespace) when it has none.
-func variants(e *model.Experiment) []string {
-	if len(e.Variants) == 0 {
-		return []string{""}
-	}
-	return slices.Sorted(maps.Keys(e.Variants))
-}
-
-// JobName is the Job of one repetition (1-based) against a variant.
-func JobName(e *model.Experiment, variant string, rep int) string {
-	return e.VariantNamespace(variant) + "-k6-r" + strconv.Itoa(rep)
-}
-
 // Target is a variant's base URL with its placeholders expanded.
 func Target(e *model.Experiment, variant string) string {
 	t := e.Benchmark.Target
@@ -80,42 +59,25 @@ func Target(e *model.Experiment, variant string) string {
 	}
 	return strings.NewReplacer(
 		"$namespace", e.VariantNamespace(variant),
-		"$variant", variantLabel(variant),
+		"$variant", model.VariantLabel(variant),
 		"$experiment", e.Name,
 	).Replace(t)
 }
 
-func variantLabel(v string) string {
-	if v == "" {
-		return labels.Shared
-	}
-	return v
-}
-
 // Render adds the benchmark files of every experiment that declares one.
-func Render(src *load.Source, exps []*model.Experiment, t *tree.Tree) error {
+func Render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) error {
 	for _, e := range exps {
 		if e.Benchmark == nil {
 			continue
 		}
-		source := benchmarkSource(src, e)
-		if err := renderOne(src.Lab, e, source, t); err != nil {
-			return fmt.Errorf("experiment %s (%s): %w", e.Name, source, err)
+		if err := renderOne(lab, e, e.Benchmark.Source, t); err != nil {
+			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Benchmark.Source, err)
 		}
 	}
 	return nil
 }
 
-// benchmarkSource is the file declaring an experiment's benchmark, which
-// need not be the one declaring the experiment.
-func benchmarkSource(src *load.Source, e *model.Experiment) string {
-	return src.FileOf("phases", e.Phase, "experiments", e.Name, "benchmark")
-}
-
 func renderOne(lab *model.Lab, e *model.Experiment, source string, t *tree.Tree) error {
-	if err := Validate(e); err != nil {
-		return err
-	}
 	script, err := Script(e, source)
 	if err != nil {
 		return err
@@ -124,7 +86,7 @@ func renderOne(lab *model.Lab, e *model.Experiment, source string, t *tree.Tree)
 	if err != nil {
 		return err
 	}
-	dir := Dir(e)
+	dir := e.BenchmarkDir()
 	var files []string
 	for _, o := range objs {
 		body, err := encode(o.Object)
@@ -162,7 +124,7 @@ func Objects(lab *model.Lab, e *model.Experiment, script []byte) ([]Object, erro
 	b := e.Benchmark
 	sum := sha256.Sum256(script)
 	digest := hex.EncodeToString(sum[:])
-	vs := variants(e)
+	vs := e.BenchmarkVariants()
 	var out []Object
 	for _, v := range vs {
 		out = append(out, Object{Path: sub(v) + "configmap.yaml", Object: configMap(lab, e, v, script)})
@@ -188,8 +150,7 @@ func sub(variant string) string {
 }
 
 func objectLabels(lab *model.Lab, e *model.Experiment, variant string) map[string]string {
-	l := argocd.CostLabels(lab, e, variant, "k6")
-	l[labels.Variant] = variantLabel(variant)
+	l := lab.CostLabels(e, model.VariantLabel(variant), "k6")
 	l[labels.Name] = "k6"
 	l[labels.ManagedBy] = "argocd"
 	return l
@@ -253,7 +214,7 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 	env := []corev1.EnvVar{
 		{Name: EnvTarget, Value: Target(e, variant)},
 		{Name: EnvNamespace, Value: ns},
-		{Name: EnvVariant, Value: variantLabel(variant)},
+		{Name: EnvVariant, Value: model.VariantLabel(variant)},
 		{Name: EnvExperiment, Value: e.Name},
 		{Name: EnvRun, Value: run},
 		// No usage report: the lab's runs stay inside the cluster.
@@ -287,14 +248,14 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 		VolumeMounts:    mounts,
 	}
 	var inits []corev1.Container
-	measured := TestDuration(b)
-	deadline := maxRunDuration(b) + setupMargin
+	measured := b.TestDuration()
+	deadline := b.MaxRunDuration() + setupMargin
 	if b.Warmup != nil {
 		wd, err := time.ParseDuration(b.Warmup.Duration)
 		if err != nil {
 			return nil, fmt.Errorf("benchmark.warmup.duration: %w", err)
 		}
-		deadline += wd + gracefulStop
+		deadline += wd + model.GracefulStop
 		w := k6c
 		w.Name = "warmup"
 		w.Command = []string{"k6", "run", "--quiet", "--no-color", scriptDir + "/" + ScriptKey}
@@ -307,7 +268,7 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 	return &batchv1.Job{
 		TypeMeta: metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      JobName(e, variant, rep),
+			Name:      e.BenchmarkJobName(variant, rep),
 			Namespace: ns,
 			Labels:    l,
 			Annotations: map[string]string{

@@ -23,7 +23,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 )
 
 // Dir is the cache folder, relative to the repository root.
@@ -62,9 +61,9 @@ func Needed(lab *model.Lab) []Ref {
 	set := map[Ref]bool{}
 	for _, p := range lab.Phases {
 		for _, e := range p.Experiments {
-			for _, u := range argocd.Units(e) {
+			for _, u := range e.Units() {
 				c := u.Component
-				if c.Chart != nil && c.IsRendered(false) {
+				if c.Chart != nil && c.IsRendered() {
 					set[Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}] = true
 				}
 			}

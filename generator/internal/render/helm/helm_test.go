@@ -16,7 +16,6 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/testenv"
 )
@@ -58,7 +57,7 @@ func TestRuntimesChartMatchesHelmCLI(t *testing.T) {
 	compared := 0
 	for _, p := range src.Lab.Phases {
 		for _, e := range p.Experiments {
-			for _, u := range argocd.Units(e) {
+			for _, u := range e.Units() {
 				c := u.Component
 				if c.Path != runtimesChart {
 					continue
@@ -73,7 +72,7 @@ func TestRuntimesChartMatchesHelmCLI(t *testing.T) {
 					continue
 				}
 				seen[key] = true
-				name := argocd.AppName(e, u.Variant, c.Name)
+				name := u.Name()
 				t.Run(name, func(t *testing.T) {
 					ch, err := loader.LoadDir(filepath.Join(root, runtimesChart))
 					if err != nil {
@@ -262,7 +261,7 @@ func BenchmarkRenderLab(b *testing.B) {
 				if !tc.rendered {
 					for _, p := range src.Lab.Phases {
 						for _, e := range p.Experiments {
-							for _, u := range argocd.Units(e) {
+							for _, u := range e.Units() {
 								u.Component.Rendered = new(false)
 							}
 						}

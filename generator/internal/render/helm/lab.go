@@ -16,7 +16,6 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/charts"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
@@ -33,29 +32,28 @@ type Options struct {
 }
 
 // Lab renders every rendered component of exps into t: one folder per
-// component (argocd.RenderedDir) holding one file per object and the
-// kustomization that built them. isChart tells whether a local path holds
-// a chart. Components render in parallel; files are added in a fixed
+// component (Unit.RenderedDir) holding one file per object and the
+// kustomization that built them. Components render in parallel; files are added in a fixed
 // order, so the tree does not depend on scheduling. Every failing
 // component is reported, in order.
-func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experiment, isChart func(string) bool, t *tree.Tree, opts Options) error {
+func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experiment, t *tree.Tree, opts Options) error {
 	type job struct {
 		e     *model.Experiment
-		u     argocd.Unit
+		u     model.Unit
 		local bool
 	}
 	var jobs []job
 	var errs []error
 	needCache := false
 	for _, e := range exps {
-		for _, u := range argocd.Units(e) {
+		for _, u := range e.Units() {
 			c := u.Component
-			local := c.Chart == nil && c.Path != "" && isChart(c.Path)
-			if !c.IsRendered(local) {
+			local := c.LocalChart
+			if !c.IsRendered() {
 				continue
 			}
 			if c.Chart == nil && !local {
-				errs = append(errs, fmt.Errorf("%s: experiment %s, component %s: rendered needs a chart, and %s holds no Chart.yaml", e.Source, e.Name, where(u), c.Path))
+				errs = append(errs, fmt.Errorf("%s: experiment %s, component %s: rendered needs a chart, and %s holds no Chart.yaml", e.Source, e.Name, u.Where(), c.Path))
 				continue
 			}
 			needCache = needCache || c.Chart != nil
@@ -130,7 +128,7 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 			}
 			d, err := component(root, lab, j.e, j.u, j.local, cache, caps)
 			if err != nil {
-				jobErrs[i] = fmt.Errorf("%s: experiment %s, component %s: %w", j.e.Source, j.e.Name, where(j.u), err)
+				jobErrs[i] = fmt.Errorf("%s: experiment %s, component %s: %w", j.e.Source, j.e.Name, j.u.Where(), err)
 			}
 			results[i] = d
 			return nil
@@ -158,7 +156,7 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 		}
 	}
 	for i, j := range jobs {
-		dir := argocd.RenderedDir(j.e, j.u.Variant, j.u.Component.Name)
+		dir := j.u.RenderedDir()
 		for _, f := range built[i] {
 			if err := t.Add(dir+"/"+f.Name, j.e.Source, f.Body); err != nil {
 				return err
@@ -168,16 +166,9 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 	return nil
 }
 
-func where(u argocd.Unit) string {
-	if u.Variant == "" {
-		return u.Component.Name
-	}
-	return u.Component.Name + " (variant " + u.Variant + ")"
-}
-
 // component renders one component's chart with its values and maps its
 // hooks: the folder to build with kustomize.
-func component(root string, lab *model.Lab, e *model.Experiment, u argocd.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (kustomize.Dir, error) {
+func component(root string, lab *model.Lab, e *model.Experiment, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (kustomize.Dir, error) {
 	d, err := renderComponent(root, lab, e, u, local, cache, caps)
 	if err != nil {
 		return kustomize.Dir{}, err
@@ -185,7 +176,7 @@ func component(root string, lab *model.Lab, e *model.Experiment, u argocd.Unit, 
 	return *d, nil
 }
 
-func renderComponent(root string, lab *model.Lab, e *model.Experiment, u argocd.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (*kustomize.Dir, error) {
+func renderComponent(root string, lab *model.Lab, e *model.Experiment, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (*kustomize.Dir, error) {
 	c := u.Component
 	var ch *chart.Chart
 	var err error
@@ -240,12 +231,8 @@ func Values(v map[string]any) (map[string]any, error) {
 // CostLabels are the lab's cost-allocation labels a rendered component's
 // objects carry: phase, experiment, variant, component and cost center.
 // app.kubernetes.io/part-of is left to the chart: charts select on it.
-func CostLabels(lab *model.Lab, e *model.Experiment, u argocd.Unit) map[string]string {
-	variant := u.Variant
-	if variant == "" {
-		variant = labels.Shared
-	}
-	l := argocd.CostLabels(lab, e, variant, u.Component.Name)
+func CostLabels(lab *model.Lab, e *model.Experiment, u model.Unit) map[string]string {
+	l := lab.CostLabels(e, model.VariantLabel(u.Variant), u.Component.Name)
 	delete(l, labels.PartOf)
 	return l
 }

@@ -47,7 +47,7 @@ func TestLabRefusesRenderingPlainManifests(t *testing.T) {
 		"plain": {Name: "plain", Path: "apps/x/manifests", Rendered: &yes},
 	}}
 	lab := &model.Lab{Name: "l", CostCenter: "lab", Clusters: map[string]*model.Cluster{"hub": {Name: "hub", KubernetesVersion: "1.37.0"}}}
-	err := Lab(context.Background(), t.TempDir(), lab, []*model.Experiment{e}, func(string) bool { return false }, tree.New(), Options{})
+	err := Lab(context.Background(), t.TempDir(), lab, []*model.Experiment{e}, tree.New(), Options{})
 	if err == nil || !strings.Contains(err.Error(), "phases/p.cue: experiment exp, component plain: rendered needs a chart, and apps/x/manifests holds no Chart.yaml") {
 		t.Errorf("err = %v", err)
 	}

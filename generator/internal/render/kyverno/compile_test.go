@@ -60,7 +60,7 @@ func renderLab(root string) (*tree.Tree, error) {
 		return nil, err
 	}
 	tr := tree.New()
-	return tr, Render(src, tr)
+	return tr, Render(src.Lab, tr)
 }
 
 // TestGolden compares the testdata lab's rendered policies and tests with

@@ -15,7 +15,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
@@ -219,11 +218,10 @@ type Namespace struct {
 type Files map[string][]byte
 
 // Render adds every policy of the lab and its CLI test.
-func Render(src *load.Source, t *tree.Tree) error {
-	lab := src.Lab
+func Render(lab *model.Lab, t *tree.Tree) error {
 	for _, name := range slices.Sorted(maps.Keys(lab.Policies)) {
 		p := lab.Policies[name]
-		source := policySource(src, name)
+		source := p.Source
 		files, err := Compile(p)
 		if err != nil {
 			return fmt.Errorf("policy %s (%s): %w", name, source, err)
@@ -335,9 +333,4 @@ func joinDocs(docs [][]byte) []byte {
 		out = append(out, d...)
 	}
 	return out
-}
-
-// policySource is the file declaring a policy.
-func policySource(src *load.Source, name string) string {
-	return src.FileOf("policies", name)
 }
