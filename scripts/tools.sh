@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned tools that the real-component tests need (etcd, kube-apiserver, the Kyverno
-# CLI, the Helm CLI, Gitea) from the wrapper Go modules under hack/tools/<name>/, whose committed
-# go.mod/go.sum fix every dependency version.
+# Builds the pinned tools that the real-component tests need (etcd, the Kubernetes control plane,
+# the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
+# hack/tools/<name>/, whose committed go.mod/go.sum fix every dependency version.
 #
 #   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
 #   scripts/tools.sh all            the same for every tool in hack/tools/tools.tsv
@@ -31,17 +31,79 @@ done <"$TABLE"
 
 tool_path() { echo "$TOOLS_DIR/$1-${VERSION[$1]}/${BINARY[$1]}"; }
 
+# wrapper NAME: the folder under hack/tools/ whose module pins NAME. The Kubernetes commands
+# share one k8s.io/kubernetes wrapper, so their rows in tools.tsv must carry the same version.
+wrapper() {
+	case $1 in
+	kube-controller-manager | kube-scheduler) echo kube-apiserver ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# wrapper_go NAME ARGS...: runs go inside NAME's wrapper module. A wrapper whose go.mod has a
+# toolchain line (a tool that needs a newer Go than the project's) runs with GOTOOLCHAIN set to
+# it; the go command fetches that toolchain from the module proxy like any module.
+wrapper_go() {
+	local dir=$ROOT/hack/tools/$(wrapper "$1") tc
+	shift
+	tc=$(awk '$1 == "toolchain" { print $2; exit }' "$dir/go.mod")
+	(cd "$dir" && if [[ -n $tc ]]; then GOTOOLCHAIN=$tc go "$@"; else go "$@"; fi)
+}
+
+# module_dir NAME MODULE: where the module cache holds MODULE, as NAME's wrapper resolves it.
+module_dir() {
+	local d
+	d=$(wrapper_go "$1" list -mod=readonly -m -f '{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}' "$2")
+	[[ -n $d && -d $d ]] || die "$2 is not in the module cache (for $1)"
+	echo "$d"
+}
+
 # go_build NAME PACKAGE LDFLAGS [extra go build args...]: builds PACKAGE inside the wrapper
 # module and moves the result into place only when the build succeeded.
 go_build() {
 	local name=$1 pkg=$2 ldflags=$3
 	shift 3
-	local dir=$ROOT/hack/tools/$name out
+	local out
 	out=$(tool_path "$name")
 	mkdir -p "$(dirname "$out")"
-	(cd "$dir" && go build -mod=readonly -trimpath -ldflags "$ldflags" "$@" -o "$out.tmp.$$" "$pkg") ||
-		{ rm -f "$out.tmp.$$"; die "building $name ${VERSION[$name]} ($pkg in hack/tools/$name) failed"; }
+	wrapper_go "$name" build -mod=readonly -trimpath -ldflags "$ldflags" "$@" -o "$out.tmp.$$" "$pkg" ||
+		{ rm -f "$out.tmp.$$"; die "building $name ${VERSION[$name]} ($pkg in hack/tools/$(wrapper "$name")) failed"; }
 	mv -f "$out.tmp.$$" "$out"
+}
+
+# install_extra PATH.tmp: replaces PATH (a file or folder beside a binary) with PATH.tmp, which
+# was made completely first.
+install_extra() {
+	[[ $1 == *.tmp ]] || die "install_extra: $1 does not end in .tmp"
+	rm -rf "${1%.tmp}"
+	mv "$1" "${1%.tmp}"
+}
+
+# extras NAME: the files a tool needs beside its binary; a binary without them is rebuilt.
+extras() {
+	case $1 in
+	gitea) echo static ;;
+	esac
+}
+
+complete() {
+	local dir e
+	[[ -x $(tool_path "$1") ]] || return 1
+	dir=$(dirname "$(tool_path "$1")")
+	for e in $(extras "$1"); do
+		[[ -e $dir/$e ]] || return 1
+	done
+}
+
+# kube_ldflags VERSION: without the version variables a Kubernetes server reports v0.0.0 and
+# clients refuse it.
+kube_ldflags() {
+	local v=$1 minor=${1#v1.} p ld="-s -w"
+	minor=${minor%%.*}
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+	done
+	echo "$ld"
 }
 
 build() {
@@ -50,15 +112,8 @@ build() {
 	etcd)
 		CGO_ENABLED=0 go_build etcd go.etcd.io/etcd/server/v3 "-s -w"
 		;;
-	kube-apiserver)
-		# Without the version variables the server reports v0.0.0 and clients refuse it.
-		local minor=${v#v1.}
-		minor=${minor%%.*}
-		ld="-s -w"
-		for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-			ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
-		done
-		CGO_ENABLED=0 go_build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$ld"
+	kube-apiserver | kube-controller-manager | kube-scheduler)
+		CGO_ENABLED=0 go_build "$name" "k8s.io/kubernetes/cmd/$name" "$(kube_ldflags "$v")"
 		;;
 	kubectl-kyverno)
 		CGO_ENABLED=0 go_build kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
@@ -67,7 +122,7 @@ build() {
 	helm)
 		# Helm's Makefile derives the default Kubernetes version from its client-go (v0.37 -> 1.37).
 		local cg
-		cg=$(cd "$ROOT/hack/tools/helm" && go list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
+		cg=$(wrapper_go helm list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
 		cg=${cg#v0.}
 		ld="-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 		for p in pkg/lint/rules pkg/chartutil; do
@@ -82,15 +137,14 @@ build() {
 			go_build gitea gitea.dev "-s -w -X main.Version=${v#v} -X 'main.Tags=$tags'" -tags "$tags"
 		# Gitea reads templates and locales from STATIC_ROOT_PATH at run time; keep a copy next
 		# to the binary so it does not depend on the module cache staying put.
-		local src out
-		src=$(cd "$ROOT/hack/tools/gitea" && GONOSUMDB=code.gitea.io/sdk go list -mod=readonly -m -f '{{.Dir}}' gitea.dev)
-		out=$(dirname "$(tool_path gitea)")
-		rm -rf "$out/static.tmp"
-		mkdir -p "$out/static.tmp"
-		cp -R "$src/templates" "$src/options" "$src/public" "$out/static.tmp/"
-		chmod -R u+w "$out/static.tmp"
-		rm -rf "$out/static"
-		mv "$out/static.tmp" "$out/static"
+		local src tmp
+		src=$(GONOSUMDB=code.gitea.io/sdk module_dir gitea gitea.dev)
+		tmp=$(dirname "$(tool_path gitea)")/static.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		cp -R "$src/templates" "$src/options" "$src/public" "$tmp/"
+		chmod -R u+w "$tmp"
+		install_extra "$tmp"
 		;;
 	*) die "no build rule for $name" ;;
 	esac
@@ -98,7 +152,7 @@ build() {
 
 check_pin() {
 	# The wrapper module's go.mod must require exactly the version the table promises.
-	local name=$1 mod=$ROOT/hack/tools/$1/go.mod
+	local name=$1 mod=$ROOT/hack/tools/$(wrapper "$1")/go.mod
 	[[ -f $mod ]] || die "missing wrapper module $mod"
 	grep -Eq "^(require)?[[:space:]]*${MODULE[$name]//./\\.}[[:space:]]+${VERSION[$name]//./\\.}([[:space:]]|$)" "$mod" ||
 		die "$mod does not require ${MODULE[$name]} ${VERSION[$name]} (hack/tools/tools.tsv)"
@@ -107,7 +161,7 @@ check_pin() {
 ensure() {
 	local name=$1 out
 	out=$(tool_path "$name")
-	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+	if complete "$name"; then
 		echo "$out"
 		return
 	fi
@@ -118,12 +172,12 @@ ensure() {
 	local fd
 	exec {fd}>"$TOOLS_DIR/.build.lock"
 	flock "$fd"
-	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+	if complete "$name"; then
 		exec {fd}>&-
 		echo "$out"
 		return
 	fi
-	log "building $name ${VERSION[$name]} (hack/tools/$name) ..."
+	log "building $name ${VERSION[$name]} (hack/tools/$(wrapper "$name")) ..."
 	local start=$SECONDS
 	build "$name"
 	exec {fd}>&-
