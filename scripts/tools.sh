@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned tools that the real-component tests need (etcd, the Kubernetes control plane,
-# the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
+# kwok, the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
 # hack/tools/<name>/, whose committed go.mod/go.sum fix every dependency version.
 #
 #   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
@@ -83,6 +83,7 @@ install_extra() {
 extras() {
 	case $1 in
 	gitea) echo static ;;
+	kwok) echo stages.yaml ;;
 	esac
 }
 
@@ -114,6 +115,21 @@ build() {
 		;;
 	kube-apiserver | kube-controller-manager | kube-scheduler)
 		CGO_ENABLED=0 go_build "$name" "k8s.io/kubernetes/cmd/$name" "$(kube_ldflags "$v")"
+		;;
+	kwok)
+		CGO_ENABLED=0 go_build kwok sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}"
+		# kwok does nothing without stages: the fast node (initialize, heartbeat) and pod (ready,
+		# complete, delete) stages from the module, in one file for its --config flag.
+		local src tmp f
+		src=$(module_dir kwok sigs.k8s.io/kwok)/kustomize/stage
+		tmp=$(dirname "$(tool_path kwok)")/stages.yaml.tmp
+		: >"$tmp"
+		for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+			pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+			[[ -f $src/$f ]] || die "kwok ${v}: no $f in the module"
+			{ echo "---"; cat "$src/$f"; } >>"$tmp"
+		done
+		install_extra "$tmp"
 		;;
 	kubectl-kyverno)
 		CGO_ENABLED=0 go_build kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
