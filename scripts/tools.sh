@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned tools that the real-component tests need (etcd, the Kubernetes control plane,
-# kwok, the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
+# kwok, ArgoCD, the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
 # hack/tools/<name>/, whose committed go.mod/go.sum fix every dependency version.
 #
 #   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
@@ -83,6 +83,7 @@ install_extra() {
 extras() {
 	case $1 in
 	gitea) echo static ;;
+	argocd) echo git-verify-wrapper.sh ;;
 	kwok) echo stages.yaml ;;
 	esac
 }
@@ -129,6 +130,26 @@ build() {
 			[[ -f $src/$f ]] || die "kwok ${v}: no $f in the module"
 			{ echo "---"; cat "$src/$f"; } >>"$tmp"
 		done
+		install_extra "$tmp"
+		;;
+	argocd)
+		# One binary for every component (ARGOCD_BINARY_NAME or the name it is called by). The
+		# version variables follow argo-cd's Makefile; a tag with a clean tree makes it report the
+		# tag (v3.6.1) instead of v99.99.99. The module zip carries no commit hash, the build date
+		# is the release's date from the module proxy.
+		local date kubectl pkg=github.com/argoproj/argo-cd/v3/common src tmp
+		date=$(wrapper_go argocd list -mod=readonly -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' github.com/argoproj/argo-cd/v3)
+		kubectl=$(wrapper_go argocd list -mod=readonly -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' k8s.io/client-go)
+		ld="-s -w -X $pkg.version=${v#v} -X $pkg.buildDate=${date:-1970-01-01T00:00:00Z} -X $pkg.gitTag=$v"
+		ld+=" -X $pkg.gitCommit=unknown -X $pkg.gitTreeState=clean -X $pkg.kubectlVersion=$kubectl"
+		CGO_ENABLED=0 go_build argocd github.com/argoproj/argo-cd/v3/cmd "$ld"
+		# The repo server runs git-verify-wrapper.sh from PATH; keep the module's copy beside
+		# the binary.
+		src=$(module_dir argocd github.com/argoproj/argo-cd/v3)/hack/git-verify-wrapper.sh
+		[[ -f $src ]] || die "argocd ${v}: no hack/git-verify-wrapper.sh in the module"
+		tmp=$(dirname "$(tool_path argocd)")/git-verify-wrapper.sh.tmp
+		cp "$src" "$tmp"
+		chmod 0755 "$tmp"
 		install_extra "$tmp"
 		;;
 	kubectl-kyverno)
