@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned tools that the real-component tests need (etcd, the Kubernetes control plane,
-# kwok, ArgoCD, the Kyverno and Helm CLIs, Gitea) from the wrapper Go modules under
+# kwok, ArgoCD, the Kyverno, Helm, kustomize and NATS CLIs, Gitea) from the wrapper Go modules under
 # hack/tools/<name>/, whose committed go.mod/go.sum fix every dependency version.
 #
 #   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
@@ -151,6 +151,13 @@ build() {
 		cp "$src" "$tmp"
 		chmod 0755 "$tmp"
 		install_extra "$tmp"
+		;;
+	kustomize)
+		# kustomize reads its version from the build info (the sigs.k8s.io/kustomize/kustomize/v5 dependency).
+		CGO_ENABLED=0 go_build kustomize sigs.k8s.io/kustomize/kustomize/v5 "-s -w"
+		;;
+	natscli)
+		CGO_ENABLED=0 go_build natscli github.com/nats-io/natscli/nats "-s -w -X main.version=${v#v}"
 		;;
 	kubectl-kyverno)
 		CGO_ENABLED=0 go_build kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
