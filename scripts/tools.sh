@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the pinned tools that the real-component tests need (etcd, kube-apiserver, the Kyverno
-# CLI, the Helm CLI, Gitea) from the wrapper Go modules under hack/tools/<name>/, whose committed
-# go.mod/go.sum fix every dependency version.
+# Builds the pinned tools that the real-component tests need (etcd, the Kubernetes control plane,
+# kwok, ArgoCD, the Kyverno, Helm, kustomize and NATS CLIs, Gitea) from the wrapper Go modules under
+# hack/tools/<name>/, whose committed go.mod/go.sum fix every dependency version.
 #
 #   scripts/tools.sh NAME...        build what is missing, print each binary's path (one a line)
 #   scripts/tools.sh all            the same for every tool in hack/tools/tools.tsv
@@ -31,17 +31,81 @@ done <"$TABLE"
 
 tool_path() { echo "$TOOLS_DIR/$1-${VERSION[$1]}/${BINARY[$1]}"; }
 
+# wrapper NAME: the folder under hack/tools/ whose module pins NAME. The Kubernetes commands
+# share one k8s.io/kubernetes wrapper, so their rows in tools.tsv must carry the same version.
+wrapper() {
+	case $1 in
+	kube-controller-manager | kube-scheduler) echo kube-apiserver ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# wrapper_go NAME ARGS...: runs go inside NAME's wrapper module. A wrapper whose go.mod has a
+# toolchain line (a tool that needs a newer Go than the project's) runs with GOTOOLCHAIN set to
+# it; the go command fetches that toolchain from the module proxy like any module.
+wrapper_go() {
+	local dir=$ROOT/hack/tools/$(wrapper "$1") tc
+	shift
+	tc=$(awk '$1 == "toolchain" { print $2; exit }' "$dir/go.mod")
+	(cd "$dir" && if [[ -n $tc ]]; then GOTOOLCHAIN=$tc go "$@"; else go "$@"; fi)
+}
+
+# module_dir NAME MODULE: where the module cache holds MODULE, as NAME's wrapper resolves it.
+module_dir() {
+	local d
+	d=$(wrapper_go "$1" list -mod=readonly -m -f '{{if .Replace}}{{.Replace.Dir}}{{else}}{{.Dir}}{{end}}' "$2")
+	[[ -n $d && -d $d ]] || die "$2 is not in the module cache (for $1)"
+	echo "$d"
+}
+
 # go_build NAME PACKAGE LDFLAGS [extra go build args...]: builds PACKAGE inside the wrapper
 # module and moves the result into place only when the build succeeded.
 go_build() {
 	local name=$1 pkg=$2 ldflags=$3
 	shift 3
-	local dir=$ROOT/hack/tools/$name out
+	local out
 	out=$(tool_path "$name")
 	mkdir -p "$(dirname "$out")"
-	(cd "$dir" && go build -mod=readonly -trimpath -ldflags "$ldflags" "$@" -o "$out.tmp.$$" "$pkg") ||
-		{ rm -f "$out.tmp.$$"; die "building $name ${VERSION[$name]} ($pkg in hack/tools/$name) failed"; }
+	wrapper_go "$name" build -mod=readonly -trimpath -ldflags "$ldflags" "$@" -o "$out.tmp.$$" "$pkg" ||
+		{ rm -f "$out.tmp.$$"; die "building $name ${VERSION[$name]} ($pkg in hack/tools/$(wrapper "$name")) failed"; }
 	mv -f "$out.tmp.$$" "$out"
+}
+
+# install_extra PATH.tmp: replaces PATH (a file or folder beside a binary) with PATH.tmp, which
+# was made completely first.
+install_extra() {
+	[[ $1 == *.tmp ]] || die "install_extra: $1 does not end in .tmp"
+	rm -rf "${1%.tmp}"
+	mv "$1" "${1%.tmp}"
+}
+
+# extras NAME: the files a tool needs beside its binary; a binary without them is rebuilt.
+extras() {
+	case $1 in
+	gitea) echo static ;;
+	argocd) echo git-verify-wrapper.sh ;;
+	kwok) echo stages.yaml ;;
+	esac
+}
+
+complete() {
+	local dir e
+	[[ -x $(tool_path "$1") ]] || return 1
+	dir=$(dirname "$(tool_path "$1")")
+	for e in $(extras "$1"); do
+		[[ -e $dir/$e ]] || return 1
+	done
+}
+
+# kube_ldflags VERSION: without the version variables a Kubernetes server reports v0.0.0 and
+# clients refuse it.
+kube_ldflags() {
+	local v=$1 minor=${1#v1.} p ld="-s -w"
+	minor=${minor%%.*}
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+	done
+	echo "$ld"
 }
 
 build() {
@@ -50,15 +114,50 @@ build() {
 	etcd)
 		CGO_ENABLED=0 go_build etcd go.etcd.io/etcd/server/v3 "-s -w"
 		;;
-	kube-apiserver)
-		# Without the version variables the server reports v0.0.0 and clients refuse it.
-		local minor=${v#v1.}
-		minor=${minor%%.*}
-		ld="-s -w"
-		for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-			ld+=" -X $p.gitVersion=$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+	kube-apiserver | kube-controller-manager | kube-scheduler)
+		CGO_ENABLED=0 go_build "$name" "k8s.io/kubernetes/cmd/$name" "$(kube_ldflags "$v")"
+		;;
+	kwok)
+		CGO_ENABLED=0 go_build kwok sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}"
+		# kwok does nothing without stages: the fast node (initialize, heartbeat) and pod (ready,
+		# complete, delete) stages from the module, in one file for its --config flag.
+		local src tmp f
+		src=$(module_dir kwok sigs.k8s.io/kwok)/kustomize/stage
+		tmp=$(dirname "$(tool_path kwok)")/stages.yaml.tmp
+		: >"$tmp"
+		for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+			pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+			[[ -f $src/$f ]] || die "kwok ${v}: no $f in the module"
+			{ echo "---"; cat "$src/$f"; } >>"$tmp"
 		done
-		CGO_ENABLED=0 go_build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$ld"
+		install_extra "$tmp"
+		;;
+	argocd)
+		# One binary for every component (ARGOCD_BINARY_NAME or the name it is called by). The
+		# version variables follow argo-cd's Makefile; a tag with a clean tree makes it report the
+		# tag (v3.6.1) instead of v99.99.99. The module zip carries no commit hash, the build date
+		# is the release's date from the module proxy.
+		local date kubectl pkg=github.com/argoproj/argo-cd/v3/common src tmp
+		date=$(wrapper_go argocd list -mod=readonly -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' github.com/argoproj/argo-cd/v3)
+		kubectl=$(wrapper_go argocd list -mod=readonly -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' k8s.io/client-go)
+		ld="-s -w -X $pkg.version=${v#v} -X $pkg.buildDate=${date:-1970-01-01T00:00:00Z} -X $pkg.gitTag=$v"
+		ld+=" -X $pkg.gitCommit=unknown -X $pkg.gitTreeState=clean -X $pkg.kubectlVersion=$kubectl"
+		CGO_ENABLED=0 go_build argocd github.com/argoproj/argo-cd/v3/cmd "$ld"
+		# The repo server runs git-verify-wrapper.sh from PATH; keep the module's copy beside
+		# the binary.
+		src=$(module_dir argocd github.com/argoproj/argo-cd/v3)/hack/git-verify-wrapper.sh
+		[[ -f $src ]] || die "argocd ${v}: no hack/git-verify-wrapper.sh in the module"
+		tmp=$(dirname "$(tool_path argocd)")/git-verify-wrapper.sh.tmp
+		cp "$src" "$tmp"
+		chmod 0755 "$tmp"
+		install_extra "$tmp"
+		;;
+	kustomize)
+		# kustomize reads its version from the build info (the sigs.k8s.io/kustomize/kustomize/v5 dependency).
+		CGO_ENABLED=0 go_build kustomize sigs.k8s.io/kustomize/kustomize/v5 "-s -w"
+		;;
+	natscli)
+		CGO_ENABLED=0 go_build natscli github.com/nats-io/natscli/nats "-s -w -X main.version=${v#v}"
 		;;
 	kubectl-kyverno)
 		CGO_ENABLED=0 go_build kubectl-kyverno github.com/kyverno/kyverno/cmd/cli/kubectl-kyverno \
@@ -67,7 +166,7 @@ build() {
 	helm)
 		# Helm's Makefile derives the default Kubernetes version from its client-go (v0.37 -> 1.37).
 		local cg
-		cg=$(cd "$ROOT/hack/tools/helm" && go list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
+		cg=$(wrapper_go helm list -mod=readonly -m -f '{{.Version}}' k8s.io/client-go)
 		cg=${cg#v0.}
 		ld="-s -w -X helm.sh/helm/v3/internal/version.version=$v -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
 		for p in pkg/lint/rules pkg/chartutil; do
@@ -82,15 +181,14 @@ build() {
 			go_build gitea gitea.dev "-s -w -X main.Version=${v#v} -X 'main.Tags=$tags'" -tags "$tags"
 		# Gitea reads templates and locales from STATIC_ROOT_PATH at run time; keep a copy next
 		# to the binary so it does not depend on the module cache staying put.
-		local src out
-		src=$(cd "$ROOT/hack/tools/gitea" && GONOSUMDB=code.gitea.io/sdk go list -mod=readonly -m -f '{{.Dir}}' gitea.dev)
-		out=$(dirname "$(tool_path gitea)")
-		rm -rf "$out/static.tmp"
-		mkdir -p "$out/static.tmp"
-		cp -R "$src/templates" "$src/options" "$src/public" "$out/static.tmp/"
-		chmod -R u+w "$out/static.tmp"
-		rm -rf "$out/static"
-		mv "$out/static.tmp" "$out/static"
+		local src tmp
+		src=$(GONOSUMDB=code.gitea.io/sdk module_dir gitea gitea.dev)
+		tmp=$(dirname "$(tool_path gitea)")/static.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		cp -R "$src/templates" "$src/options" "$src/public" "$tmp/"
+		chmod -R u+w "$tmp"
+		install_extra "$tmp"
 		;;
 	*) die "no build rule for $name" ;;
 	esac
@@ -98,7 +196,7 @@ build() {
 
 check_pin() {
 	# The wrapper module's go.mod must require exactly the version the table promises.
-	local name=$1 mod=$ROOT/hack/tools/$1/go.mod
+	local name=$1 mod=$ROOT/hack/tools/$(wrapper "$1")/go.mod
 	[[ -f $mod ]] || die "missing wrapper module $mod"
 	grep -Eq "^(require)?[[:space:]]*${MODULE[$name]//./\\.}[[:space:]]+${VERSION[$name]//./\\.}([[:space:]]|$)" "$mod" ||
 		die "$mod does not require ${MODULE[$name]} ${VERSION[$name]} (hack/tools/tools.tsv)"
@@ -107,7 +205,7 @@ check_pin() {
 ensure() {
 	local name=$1 out
 	out=$(tool_path "$name")
-	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+	if complete "$name"; then
 		echo "$out"
 		return
 	fi
@@ -118,12 +216,12 @@ ensure() {
 	local fd
 	exec {fd}>"$TOOLS_DIR/.build.lock"
 	flock "$fd"
-	if [[ -x $out && ( $name != gitea || -d $(dirname "$out")/static ) ]]; then
+	if complete "$name"; then
 		exec {fd}>&-
 		echo "$out"
 		return
 	fi
-	log "building $name ${VERSION[$name]} (hack/tools/$name) ..."
+	log "building $name ${VERSION[$name]} (hack/tools/$(wrapper "$name")) ..."
 	local start=$SECONDS
 	build "$name"
 	exec {fd}>&-
