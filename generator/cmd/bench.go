@@ -2,17 +2,15 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/benchlocal"
@@ -21,16 +19,16 @@ import (
 
 func init() { register(newBenchCmd) }
 
-func newBenchCmd() *cobra.Command {
+func newBenchCmd(s *Settings) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "bench",
 		Short: "Run benchmarks outside a cluster",
 	}
-	c.AddCommand(newBenchLocalCmd())
+	c.AddCommand(newBenchLocalCmd(s))
 	return c
 }
 
-func newBenchLocalCmd() *cobra.Command {
+func newBenchLocalCmd(s *Settings) *cobra.Command {
 	o := benchlocal.Defaults()
 	var out, report string
 	c := &cobra.Command{
@@ -56,7 +54,10 @@ total planned load <= 30m; every target and the database are loopback only.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			rootFlag, _ := c.Flags().GetString("root")
+			rootFlag, err := s.Root()
+			if err != nil {
+				return err
+			}
 			root, err := filepath.Abs(rootFlag)
 			if err != nil {
 				return err
@@ -78,15 +79,14 @@ total planned load <= 30m; every target and the database are loopback only.`,
 			if err := model.Validate(); err != nil {
 				return err
 			}
-			cache, err := contract.CacheDir(os.Getenv)
+			cache, err := cachedir.Dir(os.Getenv)
 			if err != nil {
 				return err
 			}
 			if !filepath.IsAbs(out) {
 				out = filepath.Join(root, out)
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx := c.Context()
 			machine := benchlocal.Machine()
 			r := &benchlocal.Runner{Root: root, Cache: cache, Options: o, Model: model, Out: out,
 				Log: c.ErrOrStderr(), Session: time.Now().UTC().Truncate(time.Second)}

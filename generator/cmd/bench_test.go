@@ -7,7 +7,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/runtimes/contract"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 )
 
 // TestBenchLocalScript runs generator/testdata/bench_local/*.txtar: real
@@ -30,7 +30,7 @@ func TestBenchLocalScript(t *testing.T) {
 			missing("PostgreSQL 15 is not installed: scripts/postgres.sh installs it as root (or set LAB_DATABASE_URL)")
 		}
 	}
-	cache, err := contract.CacheDir(os.Getenv)
+	cache, err := cachedir.Dir(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,24 +2,25 @@ package cmd
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/conduct"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
 func init() {
-	register(func() *cobra.Command { return newSwitchCmd(true) })
-	register(func() *cobra.Command { return newSwitchCmd(false) })
+	register(func(s *Settings) *cobra.Command { return newSwitchCmd(s, true) })
+	register(func(s *Settings) *cobra.Command { return newSwitchCmd(s, false) })
 }
 
-func newSwitchCmd(on bool) *cobra.Command {
+func newSwitchCmd(s *Settings, on bool) *cobra.Command {
 	use, short, long := "conduct EXPERIMENT", "Switch an experiment on for a cluster and re-render",
 		`conduct adds EXPERIMENT to lab.conduct.<cluster> in phases/conduct.cue and
 re-renders, so the cluster's ApplicationSet for it appears in clusters/.
@@ -38,59 +39,15 @@ ArgoCD deletes its Applications and their resources.`
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, _ := cmd.Flags().GetString("root")
-			name := args[0]
-			src, err := load.Load(root)
+			root, err := s.Root()
 			if err != nil {
 				return err
 			}
-			if _, ok := src.Lab.Clusters[cluster]; !ok {
-				return fmt.Errorf("no cluster %q in the lab", cluster)
-			}
-			if on && !hasExperiment(src, name) {
-				return fmt.Errorf("no experiment %q in the lab (see `generator list`)", name)
-			}
-			if !on && !slices.Contains(src.Lab.Conduct[cluster], name) {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is not switched on for %s: nothing to do\n", name, cluster)
-				return nil
-			}
-			file := filepath.Join(root, conduct.File)
-			before, err := os.ReadFile(file)
+			msg, err := switchExperiment(root, cluster, args[0], on)
 			if err != nil {
 				return err
 			}
-			changed, err := conduct.Set(file, cluster, name, on)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is already switched on for %s\n", name, cluster)
-				return nil
-			}
-			restore := func(cause error) error {
-				if err := os.WriteFile(file, before, 0o644); err != nil {
-					return fmt.Errorf("%w (and restoring %s failed: %v)", cause, conduct.File, err)
-				}
-				return fmt.Errorf("%w\n%s restored", cause, conduct.File)
-			}
-			src, err = load.Load(root)
-			if err != nil {
-				return restore(err)
-			}
-			t, err := render.Lab(src, render.Options{})
-			if err != nil {
-				return restore(err)
-			}
-			st, err := tree.Write(root, t)
-			if err != nil {
-				return restore(err)
-			}
-			verb := "switched on"
-			if !on {
-				verb = "switched off"
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s for %s; rendered %d files: %d written, %d pruned. Commit to apply.\n",
-				name, verb, cluster, st.Files, st.Written, st.Pruned)
+			fmt.Fprintln(cmd.OutOrStdout(), msg)
 			return nil
 		},
 	}
@@ -98,11 +55,54 @@ ArgoCD deletes its Applications and their resources.`
 	return c
 }
 
-func hasExperiment(src *load.Source, name string) bool {
-	for _, p := range src.Lab.Phases {
-		if _, ok := p.Experiments[name]; ok {
-			return true
+// switchExperiment edits conduct.File in memory and runs the render
+// pipeline with the edit: the file and the tree are written together, or
+// neither is.
+func switchExperiment(root, cluster, name string, on bool) (string, error) {
+	src, err := load.Load(root)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := src.Lab.Clusters[cluster]; !ok {
+		return "", fmt.Errorf("no cluster %q in the lab (clusters: %s)", cluster, strings.Join(slices.Sorted(maps.Keys(src.Lab.Clusters)), ", "))
+	}
+	if _, ok := src.Lab.Experiment(name); !ok {
+		return "", fmt.Errorf("no experiment %q in the lab (see `generator list`)", name)
+	}
+	isOn := slices.Contains(src.Lab.Conduct[cluster], name)
+	state := "off"
+	if on {
+		state = "on"
+	}
+	if isOn == on {
+		return fmt.Sprintf("%s is already switched %s for %s: nothing to do", name, state, cluster), nil
+	}
+	before, err := os.ReadFile(filepath.Join(root, conduct.File))
+	if err != nil {
+		return "", err
+	}
+	after, changed, err := conduct.Edit(conduct.File, before, cluster, name, on)
+	if err != nil {
+		return "", err
+	}
+	run := render.Run{Root: root, Edits: render.Edits{conduct.File: after}}
+	var out *render.Outcome
+	if changed {
+		out, err = run.Build()
+		if err != nil {
+			return "", fmt.Errorf("%w\nnothing written", err)
 		}
 	}
-	return false
+	// The edit must change what the lab conducts: an experiment switched
+	// on in another file stays on whatever conduct.File says.
+	if !changed || slices.Contains(out.Source.Lab.Conduct[cluster], name) != on {
+		return "", fmt.Errorf("%s is switched on for %s in %s, not in %s: switch it off there; nothing written",
+			name, cluster, src.FileOf("conduct", cluster), conduct.File)
+	}
+	if err := run.Commit(out); err != nil {
+		return "", err
+	}
+	st := out.Stats
+	return fmt.Sprintf("%s switched %s for %s; rendered %d files: %d written, %d pruned. Commit to apply.",
+		name, state, cluster, st.Files, st.Written, st.Pruned), nil
 }

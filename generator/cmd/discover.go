@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 func init() { register(newDiscoverCmd) }
 
-func newDiscoverCmd() *cobra.Command {
+func newDiscoverCmd(s *Settings) *cobra.Command {
 	var (
 		o       suggest.RunOptions
 		date    string
@@ -41,7 +42,11 @@ GITHUB_TOKEN authenticates GitHub (and --publish); ANTHROPIC_API_KEY the
 optional LLM categorizer (lab.discovery.llm, or --llm).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Root, _ = cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
+			o.Root = root
 			if o.CacheDir == "" {
 				d, err := sources.DefaultCacheDir()
 				if err != nil {
@@ -64,7 +69,7 @@ optional LLM categorizer (lab.discovery.llm, or --llm).`,
 			ctx := cmd.Context()
 			if timeout > 0 {
 				var cancel func()
-				ctx, cancel = contextWithTimeout(ctx, timeout)
+				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
 			out, err := suggest.Run(ctx, o)

@@ -6,19 +6,18 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/hub"
 )
 
 func init() { register(newHubCmd) }
 
-func newHubCmd() *cobra.Command {
+func newHubCmd(s *Settings) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "hub",
 		Short: "Work with a live hub cluster (used by the hub:* tasks)",
 	}
-	var cluster, kubeconfig, context_ string
+	var cluster string
 	var dryRun bool
 	var timeout time.Duration
 	apply := &cobra.Command{
@@ -30,19 +29,17 @@ on ArgoCD syncs everything else from Git. It waits (up to --timeout) for
 ArgoCD's CRDs to be served.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			objs, err := hub.Objects(root, cluster)
 			if err != nil {
 				return err
 			}
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			if kubeconfig != "" {
-				rules.ExplicitPath = kubeconfig
-			}
-			cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
-				&clientcmd.ConfigOverrides{CurrentContext: context_}).ClientConfig()
+			cfg, err := s.KubeConfig()
 			if err != nil {
-				return fmt.Errorf("kubeconfig: %w", err)
+				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
@@ -56,8 +53,7 @@ ArgoCD's CRDs to be served.`,
 		},
 	}
 	apply.Flags().StringVar(&cluster, "cluster", "hub", "the cluster whose rendered root to apply")
-	apply.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-	apply.Flags().StringVar(&context_, "context", "", "kubeconfig context (default: the current one)")
+	s.AddKubeFlags(apply.Flags())
 	apply.Flags().BoolVar(&dryRun, "dry-run", false, "ask the API server to validate without persisting")
 	apply.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for ArgoCD's CRDs")
 	c.AddCommand(apply)

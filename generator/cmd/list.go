@@ -11,7 +11,7 @@ import (
 
 func init() { register(newListCmd) }
 
-func newListCmd() *cobra.Command {
+func newListCmd(s *Settings) *cobra.Command {
 	var (
 		asJSON     bool
 		appendices bool
@@ -29,7 +29,10 @@ counts validated experiments per phase.
 the same data as JSON; --appendices lists the optional topics instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			src, err := load.Load(root)
 			if err != nil {
 				return err

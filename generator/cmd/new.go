@@ -1,28 +1,20 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/discovery/suggest"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 )
 
 func init() { register(newNewCmd) }
 
-func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return context.WithTimeout(ctx, d)
-}
-
-func newNewCmd() *cobra.Command {
+func newNewCmd(s *Settings) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "new",
 		Short: "Scaffold lab content",
@@ -48,7 +40,10 @@ or leave them for later. If the lab does not load or render afterwards, the
 file is removed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			name := args[0]
 			src, err := load.Load(root)
 			if err != nil {
@@ -81,16 +76,12 @@ file is removed.`,
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(file, b, 0o644); err != nil {
-				return err
-			}
-			rendered, err := suggest.RenderLab(src.Root)
+			out, err := render.Run{Root: src.Root, Edits: render.Edits{rel: b}}.Write()
 			if err != nil {
-				os.Remove(file)
-				return fmt.Errorf("%w\n%s removed", err, rel)
+				return fmt.Errorf("%w\nnothing written", err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%s %s in phase %s, status backlog); rendered %d files. Fill in its TODOs, then commit.\n",
-				rel, kind, name, phase, len(rendered))
+				rel, kind, name, phase, out.Stats.Files)
 			return nil
 		},
 	}

@@ -6,15 +6,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
 
 func init() { register(newRenderCmd) }
 
-func newRenderCmd() *cobra.Command {
+func newRenderCmd(s *Settings) *cobra.Command {
 	var check, validateObjs bool
 	var concurrency int
 	c := &cobra.Command{
@@ -44,45 +41,37 @@ server would (see validate --help); on any problem render prints them all,
 writes nothing and fails. --validate=false skips this.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			start := time.Now()
-			src, err := load.Load(root)
-			if err != nil {
-				return err
-			}
-			t, err := render.Lab(src, render.Options{Concurrency: concurrency})
-			if err != nil {
-				return err
-			}
-			// Offline API-server validation (validate.go): nothing is written when it fails.
-			if validateObjs {
-				if rep := validate.Default().Tree(t); len(rep.Errors) > 0 {
-					return reportValidation(cmd, rep, "render", start)
-				}
-			}
-			out := cmd.OutOrStdout()
+			run := render.Run{Root: root, SkipValidation: !validateObjs, Options: render.Options{Concurrency: concurrency}}
+			var out *render.Outcome
 			if check {
-				diffs, err := tree.Check(root, t)
-				if err != nil {
-					return err
-				}
-				if len(diffs) > 0 {
-					for _, d := range diffs {
-						fmt.Fprintln(cmd.ErrOrStderr(), d)
+				out, err = run.Check()
+			} else {
+				out, err = run.Write()
+			}
+			if err != nil {
+				return err
+			}
+			stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if check {
+				if len(out.Diffs) > 0 {
+					for _, d := range out.Diffs {
+						fmt.Fprintln(stderr, d)
 					}
-					return fmt.Errorf("%d of %d rendered files are out of date: run `go run ./generator render` and commit", len(diffs), t.Len())
+					return fmt.Errorf("%d of %d rendered files are out of date: run `go run ./generator render` and commit", len(out.Diffs), out.Tree.Len())
 				}
-				fmt.Fprintf(out, "render --check: %d files up to date (%s)\n", t.Len(), time.Since(start).Round(time.Millisecond))
+				fmt.Fprintf(stdout, "render --check: %d files up to date (%s)\n", out.Tree.Len(), time.Since(start).Round(time.Millisecond))
 				return nil
 			}
-			st, err := tree.Write(root, t)
-			if err != nil {
-				return err
-			}
+			st := out.Stats
 			for _, k := range st.Kept {
-				fmt.Fprintf(cmd.ErrOrStderr(), "kept %s: no longer generated, but edited by hand (no header); delete it yourself\n", k)
+				fmt.Fprintf(stderr, "kept %s: no longer generated, but edited by hand (no header); delete it yourself\n", k)
 			}
-			fmt.Fprintf(out, "rendered %d files: %d written, %d unchanged, %d pruned (%s)\n",
+			fmt.Fprintf(stdout, "rendered %d files: %d written, %d unchanged, %d pruned (%s)\n",
 				st.Files, st.Written, st.Unchanged, st.Pruned, time.Since(start).Round(time.Millisecond))
 			return nil
 		},

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,7 @@ import (
 
 func init() { register(newResultsCmd) }
 
-func newResultsCmd() *cobra.Command {
+func newResultsCmd(s *Settings) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "results",
 		Short: "Parse, validate, store and compare k6 benchmark results",
@@ -30,8 +31,8 @@ Inputs (auto-detected per file, or --format): handleSummary JSON, legacy
 holding the summary between K6_SUMMARY_BEGIN / K6_SUMMARY_END lines. Several
 files are the load generators of one run and are merged.`,
 	}
-	c.AddCommand(newResultsParseCmd(), newResultsStoreCmd(), newResultsCompareCmd(),
-		newResultsCollectCmd(), newResultsReportCmd(), newResultsPublishCmd())
+	c.AddCommand(newResultsParseCmd(s), newResultsStoreCmd(s), newResultsCompareCmd(s),
+		newResultsCollectCmd(s), newResultsReportCmd(s), newResultsPublishCmd(s))
 	return c
 }
 
@@ -59,7 +60,7 @@ func (p *parseFlags) expect() results.Expect {
 	return e
 }
 
-func newResultsParseCmd() *cobra.Command {
+func newResultsParseCmd(s *Settings) *cobra.Command {
 	var pf parseFlags
 	var asJSON bool
 	c := &cobra.Command{
@@ -92,7 +93,7 @@ func newResultsParseCmd() *cobra.Command {
 	return c
 }
 
-func newResultsStoreCmd() *cobra.Command {
+func newResultsStoreCmd(s *Settings) *cobra.Command {
 	var pf parseFlags
 	var dir, experiment, variant, runID string
 	c := &cobra.Command{
@@ -133,7 +134,7 @@ func newResultsStoreCmd() *cobra.Command {
 	return c
 }
 
-func newResultsCompareCmd() *cobra.Command {
+func newResultsCompareCmd(s *Settings) *cobra.Command {
 	var base, cur []string
 	var asJSON bool
 	c := &cobra.Command{

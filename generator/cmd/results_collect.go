@@ -3,15 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
@@ -19,9 +16,9 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/collect"
 )
 
-func newResultsCollectCmd() *cobra.Command {
+func newResultsCollectCmd(s *Settings) *cobra.Command {
 	var experiment, variant, run, runID, dir string
-	var kubeconfig, kubeContext, promURL string
+	var promURL string
 	var step, timeout, expectDur, slack time.Duration
 	var maxErr float64
 	c := &cobra.Command{
@@ -44,7 +41,10 @@ any query returns no data or a NaN or negative value, or the result fails
 validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			root, _ := c.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			src, err := load.Load(root)
 			if err != nil {
 				return err
@@ -53,11 +53,9 @@ validation.`,
 			if err != nil {
 				return err
 			}
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			rules.ExplicitPath = kubeconfig
-			cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+			cfg, err := s.KubeConfig()
 			if err != nil {
-				return fmt.Errorf("kubeconfig: %w", err)
+				return err
 			}
 			kube, err := kubernetes.NewForConfig(cfg)
 			if err != nil {
@@ -68,8 +66,7 @@ validation.`,
 				return err
 			}
 			prom.Step = step
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := c.Context()
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			exp := results.Expect{Duration: expectDur, DurationSlack: slack}
@@ -92,8 +89,7 @@ validation.`,
 	f.StringVar(&run, "run", "", "value of the Job's lab.illm.dev/run label, e.g. r1 (required)")
 	f.StringVar(&runID, "run-id", "", "stored run id, unique within the variant (default: --run)")
 	f.StringVar(&dir, "dir", "benchmarks/results", "results directory")
-	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	f.StringVar(&kubeContext, "context", "", "kubeconfig context (default: the current one)")
+	s.AddKubeFlags(f)
 	f.StringVar(&promURL, "prometheus", "", "Prometheus base URL, e.g. http://127.0.0.1:9090 (required)")
 	f.DurationVar(&step, "step", 15*time.Second, "resolution of the range queries of declared metrics")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")

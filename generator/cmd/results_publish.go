@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/signal"
 	"path"
 	"path/filepath"
 	"strings"
@@ -83,7 +82,7 @@ func checkLayers(e *model.Experiment, layers []string) error {
 	return errors.Join(errs...)
 }
 
-func newResultsReportCmd() *cobra.Command {
+func newResultsReportCmd(s *Settings) *cobra.Command {
 	var rf reportFlags
 	c := &cobra.Command{
 		Use:   "report --experiment E [--base main]",
@@ -95,7 +94,10 @@ layered composition, what each layer adds to latency and cost. It prints
 what publish posts on the pull request.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			root, _ := c.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			if err := rf.resolve(root); err != nil {
 				return err
 			}
@@ -135,7 +137,7 @@ what publish posts on the pull request.`,
 	return c
 }
 
-func newResultsPublishCmd() *cobra.Command {
+func newResultsPublishCmd(s *Settings) *cobra.Command {
 	var rf reportFlags
 	var branch, remote, username, tokenEnv, apiURL, repoName string
 	var attempts int
@@ -156,7 +158,10 @@ from a flag, and never printed. --api-url points at another forge serving
 GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			root, _ := c.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			token := os.Getenv(tokenEnv)
 			if token == "" {
 				return fmt.Errorf("no token: set %s", tokenEnv)
@@ -178,8 +183,7 @@ GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 				}
 				repoName = r
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := c.Context()
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			out, err := publish.Run(ctx, publish.Options{

@@ -9,7 +9,7 @@ import (
 
 func init() { register(newShowCmd) }
 
-func newShowCmd() *cobra.Command {
+func newShowCmd(s *Settings) *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "show EXPERIMENT",
@@ -27,7 +27,10 @@ An unknown name fails and suggests the closest ones. --json prints the same
 data as JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			src, err := load.Load(root)
 			if err != nil {
 				return err

@@ -6,14 +6,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
 )
 
 func init() { register(newValidateCmd) }
 
-func newValidateCmd() *cobra.Command {
+func newValidateCmd(s *Settings) *cobra.Command {
 	var disk bool
 	c := &cobra.Command{
 		Use:   "validate",
@@ -48,7 +47,10 @@ With --disk it checks the files the last render wrote (those listed in
 render runs the same check before writing (see render --validate).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			start := time.Now()
 			var rep *validate.Report
 			if disk {
@@ -57,15 +59,11 @@ render runs the same check before writing (see render --validate).`,
 					return err
 				}
 			} else {
-				src, err := load.Load(root)
+				out, err := render.Run{Root: root}.Build()
 				if err != nil {
 					return err
 				}
-				t, err := render.Lab(src, render.Options{})
-				if err != nil {
-					return err
-				}
-				rep = validate.Default().Tree(t)
+				rep = out.Validation
 			}
 			return reportValidation(cmd, rep, "validate", start)
 		},

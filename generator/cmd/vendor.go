@@ -11,7 +11,7 @@ import (
 
 func init() { register(newVendorCmd) }
 
-func newVendorCmd() *cobra.Command {
+func newVendorCmd(s *Settings) *cobra.Command {
 	var plainHTTP bool
 	c := &cobra.Command{
 		Use:   "vendor",
@@ -29,7 +29,10 @@ Concurrent runs wait for each other (charts/.lock); files are written to a
 temporary file and renamed into place.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			root, _ := cmd.Flags().GetString("root")
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
 			src, err := load.Load(root)
 			if err != nil {
 				return err

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
@@ -16,7 +14,8 @@ var (
 	labErr  error
 )
 
-// renderLab renders the repository's own lab in memory, once per test binary.
+// renderLab reads the repository's own rendered lab, once per test binary
+// (CI's render --check keeps it equal to a fresh render).
 func renderLab(tb testing.TB) *tree.Tree {
 	tb.Helper()
 	labOnce.Do(func() {
@@ -25,12 +24,7 @@ func renderLab(tb testing.TB) *tree.Tree {
 			labErr = err
 			return
 		}
-		src, err := load.Load(root)
-		if err != nil {
-			labErr = err
-			return
-		}
-		labTree, labErr = render.Lab(src, render.Options{})
+		labTree, labErr = tree.Read(root)
 	})
 	if labErr != nil {
 		tb.Fatal(labErr)

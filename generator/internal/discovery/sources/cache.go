@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 )
 
 // Cache is the on-disk store of responses (for conditional requests and
@@ -20,14 +22,11 @@ type Cache struct {
 
 // DefaultCacheDir is ${LAB_CACHE:-~/.cache/illm-lab}/discover.
 func DefaultCacheDir() (string, error) {
-	if d := os.Getenv("LAB_CACHE"); d != "" {
-		return filepath.Join(d, "discover"), nil
-	}
-	home, err := os.UserHomeDir()
+	d, err := cachedir.Dir(os.Getenv, "discover")
 	if err != nil {
-		return "", fmt.Errorf("no cache directory: set LAB_CACHE or pass --cache: %w", err)
+		return "", fmt.Errorf("%w: set LAB_CACHE or pass --cache", err)
 	}
-	return filepath.Join(home, ".cache", "illm-lab", "discover"), nil
+	return d, nil
 }
 
 // entry is one cached response.

@@ -140,7 +140,7 @@ func Run(ctx context.Context, o RunOptions) (*Outcome, error) {
 	}
 	sort.Strings(out.Scaffolds)
 	if len(out.Scaffolds) > 0 {
-		out.Rendered, err = writeAndRender(src.Root, out.Scaffolds, files)
+		out.Rendered, err = writeAndRender(src.Root, files)
 		if err != nil {
 			return nil, err
 		}
@@ -155,55 +155,25 @@ func Run(ctx context.Context, o RunOptions) (*Outcome, error) {
 	return out, nil
 }
 
-// writeAndRender adds the scaffold files to phases/, checks the lab still
-// loads and renders, and writes the rendered tree. On any failure the
-// scaffolds are removed and the tree is left as it was.
-func writeAndRender(root string, order []string, files map[string][]byte) (map[string][]byte, error) {
-	var written []string
-	undo := func(cause error) error {
-		for _, f := range written {
-			os.Remove(filepath.Join(root, filepath.FromSlash(f)))
-		}
-		return fmt.Errorf("scaffolds removed: %w", cause)
-	}
-	for _, f := range order {
-		if err := sources.WriteFileAtomic(filepath.Join(root, filepath.FromSlash(f)), files[f]); err != nil {
-			return nil, undo(err)
-		}
-		written = append(written, f)
-	}
-	rendered, err := RenderLab(root)
+// writeAndRender adds the scaffold files to phases/ and re-renders through
+// the render pipeline: the lab is loaded and rendered with the scaffolds in
+// memory, validated, and only then are the scaffolds and the tree written.
+// It returns the tree's files (the manifest included) for a commit.
+func writeAndRender(root string, files map[string][]byte) (map[string][]byte, error) {
+	out, err := render.Run{Root: root, Edits: render.Edits(files)}.Write()
 	if err != nil {
-		return nil, undo(err)
+		return nil, fmt.Errorf("scaffolds not written: %w", err)
 	}
+	rendered := map[string][]byte{}
+	for _, p := range out.Tree.Paths() {
+		rendered[p], _ = out.Tree.File(p)
+	}
+	m, err := os.ReadFile(filepath.Join(root, tree.ManifestPath))
+	if err != nil {
+		return nil, err
+	}
+	rendered[tree.ManifestPath] = m
 	return rendered, nil
-}
-
-// RenderLab loads and renders the lab, writes the tree, and returns its
-// files (the manifest included) for a commit.
-func RenderLab(root string) (map[string][]byte, error) {
-	src, err := load.Load(root)
-	if err != nil {
-		return nil, err
-	}
-	t, err := render.Lab(src, render.Options{})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tree.Write(src.Root, t); err != nil {
-		return nil, err
-	}
-	out := map[string][]byte{}
-	for _, p := range t.Paths() {
-		b, _ := t.File(p)
-		out[p] = b
-	}
-	m, err := os.ReadFile(filepath.Join(src.Root, tree.ManifestPath))
-	if err != nil {
-		return nil, err
-	}
-	out[tree.ManifestPath] = m
-	return out, nil
 }
 
 // PublishOptions say where the run's pull request goes.

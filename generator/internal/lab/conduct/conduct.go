@@ -6,8 +6,6 @@ package conduct
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"cuelang.org/go/cue/ast"
@@ -20,30 +18,12 @@ import (
 // lab: conduct: <cluster>: [experiments...].
 const File = "phases/conduct.cue"
 
-// Set switches experiment on (or off) for cluster in the file at path,
-// keeping its comments and layout. It reports whether the file changed.
-func Set(path, cluster, experiment string, on bool) (bool, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return false, err
-	}
-	out, changed, err := edit(path, src, cluster, experiment, on)
-	if err != nil || !changed {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".conduct-*.cue.tmp")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		return false, err
-	}
-	if err := tmp.Close(); err != nil {
-		return false, err
-	}
-	return true, os.Rename(tmp.Name(), path)
+// Edit switches experiment on (or off) for cluster in src, the content of
+// the CUE file name, keeping its comments and layout. It returns the new
+// content and whether it differs; nothing is written (the render pipeline
+// writes it with the tree).
+func Edit(name string, src []byte, cluster, experiment string, on bool) ([]byte, bool, error) {
+	return edit(name, src, cluster, experiment, on)
 }
 
 func edit(name string, src []byte, cluster, experiment string, on bool) ([]byte, bool, error) {

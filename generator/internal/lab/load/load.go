@@ -7,6 +7,7 @@ package load
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -35,7 +36,12 @@ type Source struct {
 
 // Load evaluates the lab under root. On failure the error is an Errors
 // listing every problem.
-func Load(root string) (*Source, error) {
+func Load(root string) (*Source, error) { return LoadWith(root, nil) }
+
+// LoadWith evaluates the lab under root as if the CUE files in edits
+// (repo-relative paths under phases/, new or replacing) were on disk: a
+// change is checked before anything is written.
+func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
@@ -44,6 +50,15 @@ func Load(root string) (*Source, error) {
 		return nil, fmt.Errorf("%s is not the lab's root: no cue.mod/module.cue", root)
 	}
 	cfg := &load.Config{Dir: abs}
+	if len(edits) > 0 {
+		cfg.Overlay = map[string]load.Source{}
+		for rel, b := range edits {
+			if !strings.HasPrefix(rel, "phases/") || !strings.HasSuffix(rel, ".cue") || path.Clean(rel) != rel {
+				return nil, fmt.Errorf("edit %s: only CUE files under phases/ can be changed", rel)
+			}
+			cfg.Overlay[filepath.Join(abs, filepath.FromSlash(rel))] = load.FromBytes(b)
+		}
+	}
 	insts := load.Instances([]string{Package}, cfg)
 	if len(insts) != 1 {
 		return nil, fmt.Errorf("loading %s: expected one CUE instance, got %d", Package, len(insts))

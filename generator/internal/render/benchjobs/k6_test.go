@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
@@ -141,7 +142,7 @@ func needNode(t *testing.T) string {
 	if node, err := exec.LookPath("node"); err == nil {
 		return node
 	}
-	if cache, err := testenv.CacheDir(); err == nil {
+	if cache, err := cachedir.Dir(os.Getenv); err == nil {
 		if m, _ := filepath.Glob(filepath.Join(cache, "tools", "node-*", "node_modules", "node-linux-*", "bin", "node")); len(m) > 0 {
 			return m[len(m)-1]
 		}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
+
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
 )
 
@@ -37,15 +39,10 @@ func openRenderCache() *renderCache {
 	if os.Getenv("LAB_RENDER_CACHE") == "off" {
 		return &renderCache{charts: map[string]string{}}
 	}
-	base := os.Getenv("LAB_CACHE")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return &renderCache{charts: map[string]string{}}
-		}
-		base = filepath.Join(home, ".cache", "illm-lab")
+	dir, err := cachedir.Dir(os.Getenv, "render")
+	if err != nil {
+		return &renderCache{charts: map[string]string{}}
 	}
-	dir := filepath.Join(base, "render")
 	salt, err := executableHash(dir)
 	if err != nil {
 		return &renderCache{charts: map[string]string{}} // no reliable identity of the code: no cache

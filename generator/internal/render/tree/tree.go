@@ -8,7 +8,9 @@ package tree
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -121,4 +123,22 @@ func checkPath(p string) error {
 		}
 	}
 	return fmt.Errorf("generated path %q is outside %s", p, strings.Join(roots, ", "))
+}
+
+// Read returns the tree the last render wrote under root: the files
+// .render-manifest lists, as they are on disk.
+func Read(root string) (*Tree, error) {
+	b, err := os.ReadFile(filepath.Join(root, ManifestPath))
+	if err != nil {
+		return nil, fmt.Errorf("reading the list of rendered files: %w (run `go run ./generator render` first)", err)
+	}
+	t := New()
+	for _, p := range parseManifest(b) {
+		body, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
+		if err != nil {
+			return nil, fmt.Errorf("rendered file %s: %w", p, err)
+		}
+		t.files[p] = body
+	}
+	return t, nil
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 )
 
 // requireTools: CI sets LAB_REQUIRE_TOOLS=1, turning a missing prerequisite
@@ -125,7 +127,7 @@ func TestContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := CacheDir(os.Getenv)
+	cache, err := cachedir.Dir(os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,18 +90,6 @@ func (m *Manifest) Find(name string) (Runtime, bool) {
 	return Runtime{}, false
 }
 
-// CacheDir is ${LAB_CACHE:-$HOME/.cache/illm-lab}, where scripts put builds.
-func CacheDir(getenv func(string) string) (string, error) {
-	if c := getenv("LAB_CACHE"); c != "" {
-		return c, nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		return "", errors.New("neither LAB_CACHE nor HOME is set")
-	}
-	return filepath.Join(home, ".cache", "illm-lab"), nil
-}
-
 // Dir is where scripts/runtimes.sh puts this runtime's build.
 func (r Runtime) Dir(cache string) string { return filepath.Join(cache, "runtimes", r.Name) }
 

@@ -91,24 +91,6 @@ func TestStartCommand(t *testing.T) {
 	}
 }
 
-func TestCacheDir(t *testing.T) {
-	tests := []struct {
-		env     map[string]string
-		want    string
-		wantErr bool
-	}{
-		{map[string]string{"LAB_CACHE": "/c", "HOME": "/h"}, "/c", false},
-		{map[string]string{"HOME": "/h"}, "/h/.cache/illm-lab", false},
-		{map[string]string{}, "", true},
-	}
-	for _, tt := range tests {
-		got, err := CacheDir(func(k string) string { return tt.env[k] })
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("CacheDir(%v) = %q, %v; want %q, err %v", tt.env, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
 func TestSpecCases(t *testing.T) {
 	spec, err := LoadSpec(repoRoot(t))
 	if err != nil {

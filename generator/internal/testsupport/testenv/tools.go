@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
 )
 
 // toolsTable is the pinned tool list shared with scripts/tools.sh.
@@ -90,18 +92,6 @@ func loadTable() (map[string]ToolSpec, error) {
 	return table, tableErr
 }
 
-// CacheDir is ${LAB_CACHE:-$HOME/.cache/illm-lab}.
-func CacheDir() (string, error) {
-	if d := os.Getenv("LAB_CACHE"); d != "" {
-		return d, nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(home, ".cache", "illm-lab"), nil
-}
-
 // ErrToolMissing is wrapped by ToolPath when the pinned binary has not been built.
 var ErrToolMissing = errors.New("tool not built")
 
@@ -116,7 +106,7 @@ func ToolPath(name string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("unknown tool %q (see %s)", name, toolsTable)
 	}
-	cache, err := CacheDir()
+	cache, err := cachedir.Dir(os.Getenv)
 	if err != nil {
 		return "", err
 	}
