@@ -109,7 +109,7 @@ func cronWorkflow(lab *model.Lab, d *model.Discovery, lbl map[string]string) map
 			"name": DiscoveryName, "namespace": d.Namespace, "labels": lbl,
 			// The CRD comes with Argo Workflows (Phase 1): until it is there,
 			// ArgoCD skips the dry run rather than failing the whole sync.
-			"annotations": map[string]any{"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"},
+			"annotations": map[string]any{labels.ArgoSyncOptions: "SkipDryRunOnMissingResource=true"},
 		},
 		"spec": map[string]any{
 			"schedules":                  []any{d.Schedule},

@@ -98,8 +98,8 @@ func (r *renderer) experiment(e *model.Experiment) error {
 			}
 		}
 		l[labels.ManagedBy] = "argocd"
-		l["pod-security.kubernetes.io/enforce"] = e.PodSecurity
-		l["pod-security.kubernetes.io/warn"] = "restricted"
+		l[labels.PodSecurityEnforce] = e.PodSecurity
+		l[labels.PodSecurityWarn] = "restricted"
 		obj := &corev1.Namespace{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: l},
@@ -185,8 +185,8 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 				Name:      name,
 				Namespace: r.lab.ArgoCDNamespace,
 				Labels: map[string]string{
-					"argocd.argoproj.io/secret-type": "repository",
-					labels.PartOf:                    r.lab.Name,
+					labels.ArgoSecretType: "repository",
+					labels.PartOf:         r.lab.Name,
 				},
 				Annotations: map[string]string{labels.ArgoSyncWave: "-1"},
 			},

@@ -1,7 +1,9 @@
-// Package labels names the labels and annotations the lab puts on what it
-// renders: cost allocation (FinOps) and identity. Cost tools (OpenCost,
-// the results collector) aggregate by these keys, so they never change
-// lightly.
+// Package labels names every label and annotation key the lab puts on what
+// it renders or reads back: cost allocation (FinOps), identity, the
+// contract between the benchmark Jobs and the results collector, and the
+// ArgoCD and Kubernetes keys the generators set. Cost tools (OpenCost, the
+// results collector) aggregate by these keys, so they never change
+// lightly; a key declared here is the only spelling of it in the program.
 package labels
 
 const prefix = "lab.illm.dev/"
@@ -21,6 +23,18 @@ const (
 // every variant shares (label values cannot be empty in selectors).
 const Shared = "shared"
 
+// Annotations the lab writes for its own readers.
+const (
+	// Chart records, on every rendered object, the chart and version it
+	// came from.
+	Chart = prefix + "chart"
+	// ScriptSHA256 and ExpectedDuration are the contract between the
+	// benchmark Jobs and the results collector: the collector refuses a
+	// run made with another script, or shorter than the Job declares.
+	ScriptSHA256     = prefix + "script-sha256"
+	ExpectedDuration = prefix + "expected-duration"
+)
+
 // Standard Kubernetes labels.
 const (
 	PartOf    = "app.kubernetes.io/part-of"
@@ -28,5 +42,21 @@ const (
 	Name      = "app.kubernetes.io/name"
 )
 
-// ArgoCD's annotation ordering resources within a sync.
-const ArgoSyncWave = "argocd.argoproj.io/sync-wave"
+// Pod Security admission labels of a namespace.
+const (
+	PodSecurityEnforce = "pod-security.kubernetes.io/enforce"
+	PodSecurityWarn    = "pod-security.kubernetes.io/warn"
+)
+
+// ArgoCD's keys.
+const (
+	// ArgoSyncWave orders resources within a sync.
+	ArgoSyncWave = "argocd.argoproj.io/sync-wave"
+	// ArgoHook and ArgoHookDeletePolicy make a resource a sync hook.
+	ArgoHook             = "argocd.argoproj.io/hook"
+	ArgoHookDeletePolicy = "argocd.argoproj.io/hook-delete-policy"
+	// ArgoSyncOptions are per-resource sync options.
+	ArgoSyncOptions = "argocd.argoproj.io/sync-options"
+	// ArgoSecretType marks a Secret ArgoCD reads as a repository.
+	ArgoSecretType = "argocd.argoproj.io/secret-type"
+)

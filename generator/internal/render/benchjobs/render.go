@@ -36,18 +36,6 @@ const (
 	scriptDir       = "/scripts"
 )
 
-// Annotations ArgoCD reads on hooks.
-const (
-	argoHook             = "argocd.argoproj.io/hook"
-	argoHookDeletePolicy = "argocd.argoproj.io/hook-delete-policy"
-)
-
-// Annotations the lab puts on benchmark pods for the results collector.
-const (
-	ScriptSHA256Annotation     = "lab.illm.dev/script-sha256"
-	ExpectedDurationAnnotation = "lab.illm.dev/expected-duration"
-)
-
 // setupMargin covers image pull and pod start in activeDeadlineSeconds.
 const setupMargin = 5 * time.Minute
 
@@ -272,9 +260,9 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 			Namespace: ns,
 			Labels:    l,
 			Annotations: map[string]string{
-				argoHook:             "PostSync",
-				argoHookDeletePolicy: "BeforeHookCreation",
-				labels.ArgoSyncWave:  strconv.Itoa(wave),
+				labels.ArgoHook:             "PostSync",
+				labels.ArgoHookDeletePolicy: "BeforeHookCreation",
+				labels.ArgoSyncWave:         strconv.Itoa(wave),
 			},
 		},
 		Spec: batchv1.JobSpec{
@@ -287,8 +275,8 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 					Annotations: map[string]string{
 						"linkerd.io/inject":                       "disabled",
 						"kubectl.kubernetes.io/default-container": "k6",
-						ScriptSHA256Annotation:                    digest,
-						ExpectedDurationAnnotation:                measured.String(),
+						labels.ScriptSHA256:                       digest,
+						labels.ExpectedDuration:                   measured.String(),
 					},
 				},
 				Spec: corev1.PodSpec{

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
@@ -225,7 +226,7 @@ func TestRenderDeterministicAcrossConcurrency(t *testing.T) {
 		for _, p := range tr.Paths() {
 			b, _ := tr.File(p)
 			files = append(files, p+"\n"+string(b))
-			if strings.Contains(string(b), helm.ChartAnnotation) {
+			if strings.Contains(string(b), labels.Chart) {
 				rendered++
 			}
 		}

@@ -5,16 +5,15 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 )
 
-// Helm and ArgoCD hook annotations.
+// Helm's hook annotations (ArgoCD's are in package labels).
 const (
 	helmHook         = "helm.sh/hook"
 	helmHookWeight   = "helm.sh/hook-weight"
 	helmHookDelete   = "helm.sh/hook-delete-policy"
-	argoHook         = "argocd.argoproj.io/hook"
-	argoHookDelete   = "argocd.argoproj.io/hook-delete-policy"
-	argoSyncWave     = "argocd.argoproj.io/sync-wave"
 	defaultArgoClean = "BeforeHookCreation" // Helm's default delete policy too
 )
 
@@ -52,7 +51,7 @@ func ArgoHooks(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			out = append(out, o)
 			continue
 		}
-		if _, argo := ann[argoHook]; argo {
+		if _, argo := ann[labels.ArgoHook]; argo {
 			out = append(out, o)
 			continue
 		}
@@ -80,9 +79,9 @@ func ArgoHooks(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 		if len(phases) == 0 {
 			continue // test or rollback hook
 		}
-		ann[argoHook] = strings.Join(sortedSet(phases), ",")
+		ann[labels.ArgoHook] = strings.Join(sortedSet(phases), ",")
 		if hasWeight && strings.TrimSpace(weight) != "" {
-			ann[argoSyncWave] = strings.TrimSpace(weight)
+			ann[labels.ArgoSyncWave] = strings.TrimSpace(weight)
 		}
 		var del []string
 		for _, p := range strings.Split(policies, ",") {
@@ -94,7 +93,7 @@ func ArgoHooks(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 			del = []string{defaultArgoClean}
 		}
 		sort.Strings(del)
-		ann[argoHookDelete] = strings.Join(del, ",")
+		ann[labels.ArgoHookDeletePolicy] = strings.Join(del, ",")
 		setAnnotations(o, ann)
 		out = append(out, o)
 	}

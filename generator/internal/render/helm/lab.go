@@ -21,10 +21,6 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
-// ChartAnnotation records, on every rendered object, the chart and version
-// it came from.
-const ChartAnnotation = "lab.illm.dev/chart"
-
 // Options tune the rendering of a lab's charts.
 type Options struct {
 	// Concurrency bounds the components rendered at once; 0 is GOMAXPROCS.
@@ -206,7 +202,7 @@ func renderComponent(root string, lab *model.Lab, e *model.Experiment, u model.U
 	return &kustomize.Dir{Objects: ArgoHooks(objs), Spec: kustomize.Spec{
 		Namespace:   u.Namespace,
 		Labels:      CostLabels(lab, e, u),
-		Annotations: map[string]string{ChartAnnotation: ch.Name() + "-" + ch.Metadata.Version},
+		Annotations: map[string]string{labels.Chart: ch.Name() + "-" + ch.Metadata.Version},
 	}}, nil
 }
 

@@ -101,11 +101,11 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	expect := o.Expect
 	if expect.Duration == 0 {
 		// The Job declares its measured duration: a shorter run is refused.
-		if expect.Duration, err = podAnnotationDuration(pods, ExpectedDurationAnnotation); err != nil {
+		if expect.Duration, err = podAnnotationDuration(pods, labels.ExpectedDuration); err != nil {
 			return nil, err
 		}
 	}
-	script, err := podAnnotation(pods, ScriptSHA256Annotation)
+	script, err := podAnnotation(pods, labels.ScriptSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -172,12 +172,6 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	r.Normalize()
 	return r, nil
 }
-
-// Annotations the k6 Job's pods carry for the collector.
-const (
-	ExpectedDurationAnnotation = "lab.illm.dev/expected-duration"
-	ScriptSHA256Annotation     = "lab.illm.dev/script-sha256"
-)
 
 // podAnnotation is an annotation all load pods agree on ("" when none has it).
 func podAnnotation(pods []corev1.Pod, key string) (string, error) {

@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 )
@@ -268,8 +269,8 @@ func k6Pod(name string, w Window, phase corev1.PodPhase) *corev1.Pod {
 			},
 			Annotations: map[string]string{
 				"kubectl.kubernetes.io/default-container": "k6",
-				ExpectedDurationAnnotation:                "30s",
-				ScriptSHA256Annotation:                    strings.Repeat("5", 64),
+				labels.ExpectedDuration:                   "30s",
+				labels.ScriptSHA256:                       strings.Repeat("5", 64),
 			},
 		},
 		Spec: corev1.PodSpec{
@@ -548,8 +549,8 @@ func TestCollectRefuses(t *testing.T) {
 			p.Status.Phase = corev1.PodSucceeded
 			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 		}, "has not terminated"},
-		{"shorter than declared", good, func(p *corev1.Pod) { p.Annotations[ExpectedDurationAnnotation] = "45s" }, "shorter than the declared 45s"},
-		{"bad declared duration", good, func(p *corev1.Pod) { p.Annotations[ExpectedDurationAnnotation] = "soon" }, `annotation lab.illm.dev/expected-duration: time: invalid duration "soon"`},
+		{"shorter than declared", good, func(p *corev1.Pod) { p.Annotations[labels.ExpectedDuration] = "45s" }, "shorter than the declared 45s"},
+		{"bad declared duration", good, func(p *corev1.Pod) { p.Annotations[labels.ExpectedDuration] = "soon" }, `annotation lab.illm.dev/expected-duration: time: invalid duration "soon"`},
 		{"non-zero exit", good, func(p *corev1.Pod) { p.Status.ContainerStatuses[0].State.Terminated.ExitCode = 107 }, "exited with code 107"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -620,12 +621,12 @@ func TestPriceNodes(t *testing.T) {
 func TestLoadPodsMustAgree(t *testing.T) {
 	w := Window{Start: time.Unix(1_800_000_000, 0), End: time.Unix(1_800_000_030, 0)}
 	a, b := k6Pod("a", w, corev1.PodSucceeded), k6Pod("b", w, corev1.PodSucceeded)
-	b.Annotations[ScriptSHA256Annotation] = strings.Repeat("6", 64)
-	_, err := podAnnotation([]corev1.Pod{*a, *b}, ScriptSHA256Annotation)
+	b.Annotations[labels.ScriptSHA256] = strings.Repeat("6", 64)
+	_, err := podAnnotation([]corev1.Pod{*a, *b}, labels.ScriptSHA256)
 	if err == nil || !strings.Contains(err.Error(), "load pods disagree on lab.illm.dev/script-sha256") {
 		t.Errorf("different scripts in one run: %v", err)
 	}
-	if d, err := podAnnotationDuration([]corev1.Pod{*a, *a}, ExpectedDurationAnnotation); err != nil || d != 30*time.Second {
+	if d, err := podAnnotationDuration([]corev1.Pod{*a, *a}, labels.ExpectedDuration); err != nil || d != 30*time.Second {
 		t.Errorf("duration %v, %v", d, err)
 	}
 }
