@@ -119,6 +119,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
 		shared[cn] = true
 		s.checkComponent(e.Components[cn], p("components", cn), add)
+		checkValues(e.Components[cn].Values, p("components", cn, "values"), add)
 	}
 	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
@@ -137,6 +138,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 				add(p("variants", vn, "components", cn, "namespace"), "a variant's components run in the variant's namespace; namespace cannot be set here")
 			}
 			s.checkComponent(c, p("variants", vn, "components", cn), add)
+			checkValues(c.Values, p("variants", vn, "components", cn, "values"), add)
 		}
 	}
 	if ls := e.Compare.Layers; len(ls) > 0 {
@@ -158,6 +160,15 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 		}
 	}
 	s.checkBenchmark(e, p, add)
+	checkMetrics(e, p, add)
+	for i, a := range e.Compare.Alternatives {
+		ap := p("compare", "alternatives").Append(cue.Index(i))
+		if a == e.Name {
+			add(ap, "an experiment is not its own alternative")
+		} else if _, ok := s.Lab.Experiment(a); !ok {
+			add(ap, "alternative %q is no experiment of the lab", a)
+		}
+	}
 	for i, adr := range e.ADRs {
 		if _, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(adr))); err != nil {
 			add(p("adrs").Append(cue.Index(i)), "ADR %s does not exist", adr)

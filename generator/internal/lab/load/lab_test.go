@@ -1,9 +1,7 @@
-package content
+package load_test
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,7 +14,9 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 )
 
-// repoRoot is the repository holding the real lab.
+// repoRoot is the repository holding the real lab. Loading it runs every
+// content rule (values, metrics, comparisons, alternatives, ADRs); these
+// tests add what is particular to the lab's own content: the roadmap.
 const repoRoot = "../../../.."
 
 var (
@@ -222,27 +222,6 @@ func TestChartVersionsExact(t *testing.T) {
 	}
 }
 
-func TestValues(t *testing.T) {
-	checks := []struct {
-		name  string
-		check func(map[string]any) []Finding
-	}{
-		{"unpinned image", UnpinnedImages},
-		{"webhook fails closed", FailClosedWebhooks},
-		{"more than one replica", OversizedReplicas},
-		{"bad resources", BadResources},
-	}
-	for _, ch := range checks {
-		t.Run(ch.name, func(t *testing.T) {
-			for _, u := range units(realLab(t).Lab) {
-				for _, f := range ch.check(u.c.Values) {
-					t.Errorf("%s: %s", u, f)
-				}
-			}
-		})
-	}
-}
-
 // TestAppChartLabels: every copy of the runtime chart carries the cost
 // labels of where it sits.
 func TestAppChartLabels(t *testing.T) {
@@ -258,85 +237,6 @@ func TestAppChartLabels(t *testing.T) {
 		for k, v := range want {
 			if got, _ := cl[k].(string); got != v {
 				t.Errorf("%s: costLabels.%s = %q, want %q", u, k, got, v)
-			}
-		}
-	}
-}
-
-func TestMetrics(t *testing.T) {
-	for _, e := range experiments(realLab(t).Lab) {
-		if len(e.Measure.Metrics) == 0 {
-			t.Errorf("%s (%s) measures nothing", e.Name, e.Source)
-		}
-		for _, mn := range slices.Sorted(maps.Keys(e.Measure.Metrics)) {
-			m := e.Measure.Metrics[mn]
-			for _, p := range QueryProblems(m.Query) {
-				t.Errorf("%s metric %s: %s", e.Name, mn, p)
-			}
-		}
-	}
-}
-
-// TestComparisons: a comparison's variants are measured by the same
-// metrics, so every metric must follow the variant's namespace.
-func TestComparisons(t *testing.T) {
-	n := 0
-	for _, e := range experiments(realLab(t).Lab) {
-		if len(e.Variants) == 0 {
-			if e.Kind == "comparison" {
-				t.Errorf("comparison %s has no variants", e.Name)
-			}
-			continue
-		}
-		if e.Kind == "comparison" {
-			n++
-			if len(e.Variants) < 2 {
-				t.Errorf("comparison %s has %d variant(s), needs 2", e.Name, len(e.Variants))
-			}
-		}
-		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
-			if len(e.Variants[vn].Components) == 0 {
-				t.Errorf("%s variant %s deploys nothing", e.Name, vn)
-			}
-		}
-		for _, mn := range slices.Sorted(maps.Keys(e.Measure.Metrics)) {
-			q := e.Measure.Metrics[mn].Query
-			if FixedNamespace(q) {
-				t.Errorf("%s metric %s selects a fixed namespace: it would measure the same thing for every variant", e.Name, mn)
-			}
-			if !strings.Contains(q, "$namespace") {
-				t.Errorf("%s metric %s does not use $namespace: it cannot tell variants apart", e.Name, mn)
-			}
-		}
-	}
-	if n == 0 {
-		t.Error("the lab has no comparison")
-	}
-}
-
-func TestAlternativesResolve(t *testing.T) {
-	lab := realLab(t).Lab
-	names := map[string]bool{}
-	for _, e := range experiments(lab) {
-		names[e.Name] = true
-	}
-	for _, e := range experiments(lab) {
-		for _, a := range e.Compare.Alternatives {
-			switch {
-			case a == e.Name:
-				t.Errorf("%s lists itself as an alternative", e.Name)
-			case !names[a]:
-				t.Errorf("%s: alternative %q is no experiment", e.Name, a)
-			}
-		}
-	}
-}
-
-func TestADRsResolve(t *testing.T) {
-	for _, e := range experiments(realLab(t).Lab) {
-		for _, a := range e.ADRs {
-			if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(a))); err != nil {
-				t.Errorf("%s: ADR %s: %v", e.Name, a, err)
 			}
 		}
 	}

@@ -1,16 +1,21 @@
-package content
+package load
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"cuelang.org/go/cue"
 )
 
-func paths(fs []Finding) []string {
+// findings runs the values rules and returns the paths they flag.
+func findings(values map[string]any) []string {
 	var out []string
-	for _, f := range fs {
-		out = append(out, f.Path)
-	}
+	checkValues(values, cue.MakePath(), func(p cue.Path, format string, args ...any) {
+		_ = fmt.Sprintf(format, args...)
+		out = append(out, p.String())
+	})
 	return out
 }
 
@@ -38,7 +43,7 @@ func TestUnpinnedImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := paths(UnpinnedImages(tt.values)); !reflect.DeepEqual(got, tt.want) {
+			if got := findings(tt.values); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("findings at %v, want %v", got, tt.want)
 			}
 		})
@@ -59,7 +64,7 @@ func TestFailClosedWebhooks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := paths(FailClosedWebhooks(tt.values)); !reflect.DeepEqual(got, tt.want) {
+			if got := findings(tt.values); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("findings at %v, want %v", got, tt.want)
 			}
 		})
@@ -79,7 +84,7 @@ func TestOversizedReplicas(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := paths(OversizedReplicas(tt.values)); !reflect.DeepEqual(got, tt.want) {
+			if got := findings(tt.values); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("findings at %v, want %v", got, tt.want)
 			}
 		})
@@ -108,7 +113,7 @@ func TestBadResources(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := paths(BadResources(tt.values)); !reflect.DeepEqual(got, tt.want) {
+			if got := findings(tt.values); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("findings at %v, want %v", got, tt.want)
 			}
 		})
@@ -125,9 +130,13 @@ func TestQueryProblems(t *testing.T) {
 		{`histogram_quantile(0.99, sum by (le) (rate(x_bucket[$window])))`, ""},
 		{`sum(rate(x{namespace="$namespace"}[5m]))`, "range [5m]"},
 		{`sum(rate(x{namespace="$ns"}[$window]))`, "unknown placeholder $ns"},
-		{`sum(rate(x[$window])`, "unclosed '('"},
-		{`sum(x{a="b"}))`, "unbalanced ')'"},
-		{`sum(x{a="b})`, "unterminated string"},
+		{`sum(rate(x[$window])`, "PromQL: "},
+		{`sum(x{a="b"}))`, "PromQL: "},
+		{`sum(x{a="b})`, "PromQL: "},
+		{`max_over_time(sum(rate(x[$window]))[10m:30s])`, "subquery range [10m]"},
+		{`max_over_time(sum(rate(x[$window]))[$window:30s])`, ""},
+		{`sum(rate(x{pod=~"a[0-9]"}[$window]))`, ""},
+		{`nosuchfunction(x)`, "PromQL: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
