@@ -1,8 +1,6 @@
 package render
 
 import (
-	"fmt"
-
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -21,9 +19,6 @@ const DiscoveryName = "tech-discovery"
 func (r *renderer) discovery() error {
 	if r.lab.Discovery == nil {
 		return nil
-	}
-	if _, ok := r.lab.Clusters[r.lab.Discovery.Cluster]; !ok {
-		return fmt.Errorf("%s: discovery.cluster: no cluster %q in the lab", r.lab.Files.Discovery, r.lab.Discovery.Cluster)
 	}
 	return Discovery(r.lab, r.t)
 }

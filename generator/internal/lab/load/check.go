@@ -19,16 +19,22 @@ import (
 // adder records a problem at a field path under lab.
 type adder func(p cue.Path, format string, args ...any)
 
-func (s *Source) check() Errors {
-	var errs Errors
-	add := func(p cue.Path, format string, args ...any) {
+// adder records problems into errs, each at the user's declaration of
+// its path.
+func (s *Source) adder(errs *Errors) adder {
+	return func(p cue.Path, format string, args ...any) {
 		pos := s.pos(p)
 		e := Error{Path: "lab." + p.String(), Msg: fmt.Sprintf(format, args...), File: Package}
 		if pos.IsValid() {
 			e.File, e.Line, e.Col = s.rel(pos.Filename()), pos.Line(), pos.Column()
 		}
-		errs = append(errs, e)
+		*errs = append(*errs, e)
 	}
+}
+
+func (s *Source) check() Errors {
+	var errs Errors
+	add := s.adder(&errs)
 	lab := s.Lab
 
 	// Experiment names are global: they name namespaces and Applications.
@@ -89,6 +95,11 @@ func (s *Source) check() Errors {
 				}
 			}
 			seen[en] = true
+		}
+	}
+	if d := lab.Discovery; d != nil {
+		if _, ok := lab.Clusters[d.Cluster]; !ok {
+			add(sel("discovery", "cluster"), "no cluster %q in the lab (clusters: %s)", d.Cluster, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
 		}
 	}
 	for _, cn := range slices.Sorted(maps.Keys(lab.Clusters)) {
@@ -192,6 +203,28 @@ func (s *Source) checkComponent(c *model.Component, cp cue.Path, add adder) {
 			add(cp.Append(cue.Str("path")), "path %q is not a directory in the repository", c.Path)
 		}
 	}
+}
+
+// checkRendered checks what needs to know which paths hold a chart: a
+// component rendered by the generator must have a chart to render.
+func (s *Source) checkRendered() Errors {
+	var errs Errors
+	add := s.adder(&errs)
+	for _, e := range s.Lab.Experiments() {
+		for _, u := range e.Units() {
+			c := u.Component
+			if !c.IsRendered() || c.Chart != nil || c.LocalChart {
+				continue
+			}
+			p := []string{"phases", e.Phase, "experiments", e.Name}
+			if u.Variant != "" {
+				p = append(p, "variants", u.Variant)
+			}
+			add(sel(append(p, "components", c.Name, "rendered")...), "rendered needs a chart, and %s holds no Chart.yaml", c.Path)
+		}
+	}
+	errs.sort()
+	return errs
 }
 
 func sel(names ...string) cue.Path {

@@ -89,6 +89,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 		return nil, errs
 	}
 	src.findLocalCharts()
+	if errs := src.checkRendered(); len(errs) > 0 {
+		return nil, errs
+	}
 	return src, nil
 }
 

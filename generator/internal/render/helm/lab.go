@@ -48,10 +48,6 @@ func Lab(ctx context.Context, root string, lab *model.Lab, exps []*model.Experim
 			if !c.IsRendered() {
 				continue
 			}
-			if c.Chart == nil && !local {
-				errs = append(errs, fmt.Errorf("%s: experiment %s, component %s: rendered needs a chart, and %s holds no Chart.yaml", e.Source, e.Name, u.Where(), c.Path))
-				continue
-			}
 			needCache = needCache || c.Chart != nil
 			jobs = append(jobs, job{e: e, u: u, local: local})
 		}
