@@ -2,7 +2,12 @@ module github.com/illm-k8s-ai-lab/illm-k8s-ai-lab
 
 go 1.26.0
 
-require github.com/spf13/cobra v1.10.2
+require (
+	github.com/gosimple/slug v1.15.0
+	github.com/spf13/cobra v1.10.2
+)
+
+require github.com/gosimple/unidecode v1.0.1 // indirect
 
 require (
 	github.com/dennwc/varint v1.0.0 // indirect
