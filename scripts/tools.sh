@@ -152,6 +152,9 @@ build() {
 		chmod 0755 "$tmp"
 		install_extra "$tmp"
 		;;
+	staticcheck)
+		CGO_ENABLED=0 go_build staticcheck honnef.co/go/tools/cmd/staticcheck "-s -w -X honnef.co/go/tools/lintcmd/version.Version=$v"
+		;;
 	kustomize)
 		# kustomize reads its version from the build info (the sigs.k8s.io/kustomize/kustomize/v5 dependency).
 		CGO_ENABLED=0 go_build kustomize sigs.k8s.io/kustomize/kustomize/v5 "-s -w"

@@ -3,7 +3,6 @@ package k6
 import (
 	"fmt"
 	"math"
-	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -143,6 +142,3 @@ func (a *streamAgg) add(k metricKind, v float64) error {
 	}
 	return nil
 }
-
-// unixNano converts t for the span.
-func unixNano(t time.Time) int64 { return t.UnixNano() }
