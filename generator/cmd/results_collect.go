@@ -3,15 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/collect"
 )
@@ -49,7 +46,7 @@ validation.`,
 			if err != nil {
 				return err
 			}
-			e, err := findExperiment(src.Lab, experiment)
+			e, err := src.Lab.FindExperiment(experiment)
 			if err != nil {
 				return err
 			}
@@ -100,19 +97,4 @@ validation.`,
 		_ = c.MarkFlagRequired(n)
 	}
 	return c
-}
-
-// findExperiment looks an experiment up across phases.
-func findExperiment(lab *model.Lab, name string) (*model.Experiment, error) {
-	var all []string
-	for _, p := range lab.Phases {
-		for n, e := range p.Experiments {
-			if n == name {
-				return e, nil
-			}
-			all = append(all, n)
-		}
-	}
-	sort.Strings(all)
-	return nil, fmt.Errorf("no experiment %q in the lab (have: %s)", name, strings.Join(all, ", "))
 }
