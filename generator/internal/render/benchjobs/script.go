@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/markers"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/markers"
 )
 
 // Environment variables the Job sets for the script. One script serves

@@ -21,8 +21,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/markers"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/markers"
 )
 
 // Input formats accepted by Parse. FormatLog is a pod log holding the

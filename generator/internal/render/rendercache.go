@@ -1,4 +1,4 @@
-package helm
+package render
 
 import (
 	"crypto/sha256"
@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
@@ -154,25 +153,8 @@ func (c *renderCache) put(key string, files []kustomize.File) {
 	if err != nil {
 		return
 	}
-	_ = writeAtomic(c.path(key), b) // a cache that cannot be written is only slower
-}
-
-func writeAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+	// A cache that cannot be written is only slower.
+	if os.MkdirAll(filepath.Dir(c.path(key)), 0o755) == nil {
+		_ = writeAtomic(c.path(key), b)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+strconv.Itoa(os.Getpid())+"-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

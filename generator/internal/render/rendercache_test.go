@@ -1,4 +1,4 @@
-package helm_test
+package render_test
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 )
 
 // TestRenderCache: a render served from the cache is byte-identical to
@@ -16,7 +17,7 @@ func TestRenderCache(t *testing.T) {
 	cache := t.TempDir()
 	t.Setenv("LAB_CACHE", cache)
 	renderOnce := func() *tree.Tree {
-		src, err := load.Load("../../../..")
+		src, err := load.Load(golden.RepoRoot(t))
 		if err != nil {
 			t.Fatal(err)
 		}
