@@ -17,6 +17,7 @@ type Lab struct {
 	Policies        map[string]*Policy   `json:"policies"`
 	Appendices      map[string]*Appendix `json:"appendices"`
 	Discovery       *Discovery           `json:"discovery,omitempty"`
+	FinOps          *FinOps              `json:"finops,omitempty"`
 }
 
 // Cluster mirrors #Cluster.
