@@ -125,14 +125,16 @@ type Panel struct {
 // OpenCost allocates to the namespace, per $namespace of the experiment.
 func Experiment(lab *model.Lab, e *model.Experiment, namespaces []string) (dashboard.Dashboard, []Panel, error) {
 	var panels []Panel
+	var addErr error
 	add := func(title string, qs ...*prometheus.DataqueryBuilder) []*prometheus.DataqueryBuilder {
 		for _, q := range qs {
 			dq, err := q.Build()
-			if err == nil {
-				if pq, ok := dq.(*prometheus.Dataquery); ok {
-					panels = append(panels, Panel{Title: title, Expr: pq.Expr, Namespace: namespaces[0]})
-				}
+			pq, ok := dq.(prometheus.Dataquery)
+			if err != nil || !ok {
+				addErr = fmt.Errorf("panel %s: query does not build (%v)", title, err)
+				continue
 			}
+			panels = append(panels, Panel{Title: title, Expr: pq.Expr, Namespace: namespaces[0]})
 		}
 		return qs
 	}
@@ -211,6 +213,9 @@ func Experiment(lab *model.Lab, e *model.Experiment, namespaces []string) (dashb
 		b = b.WithPanel(note("Cost per transaction", "No declared metric counts transactions (unit requests/s, messages/s or transactions/s): the cost per transaction comes from benchmark results (`generator results`).", 8))
 	}
 	d, err := b.Build()
+	if err == nil {
+		err = addErr
+	}
 	if err != nil {
 		return dashboard.Dashboard{}, nil, fmt.Errorf("dashboard of %s: %w", e.Name, err)
 	}

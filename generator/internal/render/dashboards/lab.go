@@ -33,13 +33,16 @@ func throughputQuery(q, ns string) (string, bool) {
 // TCO comparison of lab.finops.tco.
 func CostEfficiency(lab *model.Lab, exps []*model.Experiment) (dashboard.Dashboard, []Panel, error) {
 	var panels []Panel
+	var addErr error
 	add := func(title string, qs ...*prometheus.DataqueryBuilder) []*prometheus.DataqueryBuilder {
 		for _, q := range qs {
-			if dq, err := q.Build(); err == nil {
-				if pq, ok := dq.(*prometheus.Dataquery); ok {
-					panels = append(panels, Panel{Title: title, Expr: pq.Expr})
-				}
+			dq, err := q.Build()
+			pq, ok := dq.(prometheus.Dataquery)
+			if err != nil || !ok {
+				addErr = fmt.Errorf("panel %s: query does not build (%v)", title, err)
+				continue
 			}
+			panels = append(panels, Panel{Title: title, Expr: pq.Expr})
 		}
 		return qs
 	}
@@ -120,6 +123,9 @@ func CostEfficiency(lab *model.Lab, exps []*model.Experiment) (dashboard.Dashboa
 		}
 	}
 	d, err := b.Build()
+	if err == nil {
+		err = addErr
+	}
 	if err != nil {
 		return dashboard.Dashboard{}, nil, fmt.Errorf("cost-efficiency dashboard: %w", err)
 	}

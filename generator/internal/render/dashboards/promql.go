@@ -79,7 +79,9 @@ func HourlyCostTotal(matchers string) string {
 // cost labels, by the pod labels given (OpenCost's kube_pod_labels).
 func HourlyCostByPodLabels(by ...string) string {
 	l := strings.Join(by, ", ")
-	join := fmt.Sprintf(` * on (namespace, pod) group_left (%s) max by (namespace, pod, %s) (kube_pod_labels{%s!=""})`, l, l, by[len(by)-1])
+	// topk keeps one label set per pod while a relabelled pod's old and new
+	// series overlap (a many-to-many match would fail the whole query).
+	join := fmt.Sprintf(` * on (namespace, pod) group_left (%s) topk by (namespace, pod) (1, max by (namespace, pod, %s) (kube_pod_labels{%s!=""}))`, l, l, by[len(by)-1])
 	return fmt.Sprintf("sum by (%s) (sum by (namespace, pod) (%s)%s) + sum by (%s) (sum by (namespace, pod) (%s)%s)",
 		l, fmt.Sprintf(cpuCost, ""), join, l, fmt.Sprintf(ramCost, ""), join)
 }
@@ -88,6 +90,6 @@ func HourlyCostByPodLabels(by ...string) string {
 // of its labels (OpenCost's kube_namespace_labels): what the lab's
 // namespaces carry covers the pods of remote charts too.
 func HourlyCostByNamespaceLabel(label string) string {
-	join := fmt.Sprintf(` * on (namespace) group_left (%s) max by (namespace, %s) (kube_namespace_labels{%s!=""})`, label, label, label)
+	join := fmt.Sprintf(` * on (namespace) group_left (%s) topk by (namespace) (1, max by (namespace, %s) (kube_namespace_labels{%s!=""}))`, label, label, label)
 	return fmt.Sprintf("sum by (%s) ((%s)%s)", label, HourlyCost("", "namespace"), join)
 }
