@@ -32,6 +32,7 @@ files are the load generators of one run and are merged.`,
 	}
 	c.AddCommand(newResultsParseCmd(), newResultsStoreCmd(), newResultsCompareCmd(),
 		newResultsCollectCmd(), newResultsReportCmd(), newResultsPublishCmd())
+	c.AddCommand(resultsFinOpsCmds()...)
 	return c
 }
 
