@@ -232,9 +232,9 @@ func sentence(l Layer, cur string) string {
 	var lat, cost string
 	switch {
 	case l.P99Ms == nil:
-		lat = "no p99 latency to compare"
+		lat = "has no p99 latency to compare"
 	case !l.P99Ms.Significant:
-		lat = fmt.Sprintf("no significant p99 difference (%s)", pval(l.P99Ms.P))
+		lat = fmt.Sprintf("shows no significant p99 difference (%s)", pval(l.P99Ms.P))
 	case l.P99Ms.Estimate >= 0:
 		lat = fmt.Sprintf("adds %s ms p99 %s", format.Number(l.P99Ms.Estimate), interval(l.P99Ms))
 	default:
@@ -244,7 +244,7 @@ func sentence(l Layer, cur string) string {
 	case l.Monthly == nil:
 		cost = "its cost is not measured"
 	case !l.Monthly.Significant:
-		cost = fmt.Sprintf("no significant cost difference (%s)", pval(l.Monthly.P))
+		cost = fmt.Sprintf("shows no significant cost difference (%s)", pval(l.Monthly.P))
 	default:
 		cost = fmt.Sprintf("%s/month %s", signed(cur, l.Monthly.Estimate), interval(l.Monthly))
 	}

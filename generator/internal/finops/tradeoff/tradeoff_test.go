@@ -53,7 +53,7 @@ func TestLayers(t *testing.T) {
 				"gateway":  runs(8, 10.1, 150, 1),
 			},
 			order:    []string{"baseline", "gateway"},
-			want:     []string{"no significant p99 difference (p = ", "+$50"},
+			want:     []string{"shows no significant p99 difference (p = ", "+$50"},
 			frontier: map[string]bool{"baseline": true, "gateway": false},
 		},
 		{
