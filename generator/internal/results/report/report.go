@@ -43,7 +43,7 @@ type Report struct {
 	LayersNote string
 	// Tradeoff is the latency-against-cost section (finops/tradeoff).
 	Tradeoff string
-	Warnings   []string
+	Warnings []string
 }
 
 // Variant is the comparison table of one variant.
