@@ -33,6 +33,7 @@ files are the load generators of one run and are merged.`,
 	}
 	c.AddCommand(newResultsParseCmd(s), newResultsStoreCmd(s), newResultsCompareCmd(s),
 		newResultsCollectCmd(s), newResultsReportCmd(s), newResultsPublishCmd(s))
+	c.AddCommand(resultsFinOpsCmds(s)...)
 	return c
 }
 

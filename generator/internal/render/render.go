@@ -19,6 +19,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/benchjobs"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/dashboards"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
@@ -63,6 +64,9 @@ func (r *renderer) run() error {
 		return err
 	}
 	if err := kyverno.Render(r.lab, r.t); err != nil {
+		return err
+	}
+	if err := dashboards.Render(r.lab, exps, r.t); err != nil {
 		return err
 	}
 	if err := r.discovery(); err != nil {

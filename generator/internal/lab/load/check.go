@@ -97,6 +97,20 @@ func (s *Source) check() Errors {
 			seen[en] = true
 		}
 	}
+	if f := lab.FinOps; f != nil {
+		for _, n := range slices.Sorted(maps.Keys(f.Resources)) {
+			for _, msg := range QueryProblems(f.Resources[n].Query) {
+				add(sel("finops", "resources", n, "query"), "%s", msg)
+			}
+		}
+		for _, tn := range slices.Sorted(maps.Keys(f.TCO)) {
+			for _, un := range slices.Sorted(maps.Keys(f.TCO[tn].Managed.Usage)) {
+				for _, msg := range QueryProblems(f.TCO[tn].Managed.Usage[un].PerSecond) {
+					add(sel("finops", "tco", tn, "managed", "usage", un, "perSecond"), "%s", msg)
+				}
+			}
+		}
+	}
 	if d := lab.Discovery; d != nil {
 		if _, ok := lab.Clusters[d.Cluster]; !ok {
 			add(sel("discovery", "cluster"), "no cluster %q in the lab (clusters: %s)", d.Cluster, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))

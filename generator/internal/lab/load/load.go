@@ -116,6 +116,7 @@ func (s *Source) annotate() {
 		Conduct:   s.FileOf("conduct"),
 		Policies:  s.FileOf("policies"),
 		Discovery: s.FileOf("discovery"),
+		FinOps:    s.FileOf("finops"),
 	}
 }
 

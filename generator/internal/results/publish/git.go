@@ -72,7 +72,7 @@ func DecodeResults(files map[string][]byte) (map[string][]*results.Result, error
 // ReadTreeFiles returns the files below sub (slash-separated, relative to
 // the repository root) in the tree of ref, keyed by path relative to sub.
 func ReadTreeFiles(repoDir, ref, sub string) (map[string][]byte, error) {
-	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return nil, fmt.Errorf("git repository at %s: %w", repoDir, err)
 	}

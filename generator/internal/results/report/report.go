@@ -41,7 +41,9 @@ type Report struct {
 	Layers              []Layer
 	// LayersNote says why the layers table is missing.
 	LayersNote string
-	Warnings   []string
+	// Tradeoff is the latency-against-cost section (finops/tradeoff).
+	Tradeoff string
+	Warnings []string
 }
 
 // Variant is the comparison table of one variant.
@@ -170,6 +172,7 @@ func Build(in Input) (*Report, error) {
 		}
 		rep.Layers = ls
 	}
+	rep.Tradeoff = tradeoffSection(in.Experiment, in.Current, in.Layers)
 	sort.Strings(warns)
 	rep.Warnings = uniq(warns)
 	return rep, nil
@@ -306,6 +309,7 @@ func (rep *Report) Markdown(w io.Writer) error {
 	if rep.LayersNote != "" {
 		fmt.Fprintf(&b, "\n### Layers\n\n%s\n", rep.LayersNote)
 	}
+	b.WriteString(rep.Tradeoff)
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, w := range rep.Warnings {
