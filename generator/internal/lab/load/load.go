@@ -59,6 +59,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 			cfg.Overlay[filepath.Join(abs, filepath.FromSlash(rel))] = load.FromBytes(b)
 		}
 	}
+	if errs := checkFiles(abs, edits); len(errs) > 0 {
+		return nil, errs
+	}
 	insts := load.Instances([]string{Package}, cfg)
 	if len(insts) != 1 {
 		return nil, fmt.Errorf("loading %s: expected one CUE instance, got %d", Package, len(insts))
@@ -68,6 +71,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 	}
 	ctx := cuecontext.New()
 	v := ctx.BuildInstance(insts[0])
+	if errs := (&Source{Root: abs}).checkTopLevel(v); len(errs) > 0 {
+		return nil, errs
+	}
 	labV := v.LookupPath(cue.ParsePath("lab"))
 	if !labV.Exists() {
 		if err := v.Err(); err != nil {
@@ -78,6 +84,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 	src := &Source{Root: abs, Value: labV}
 	if err := labV.Validate(cue.Concrete(true), cue.Final()); err != nil {
 		return nil, src.fromCUE(err)
+	}
+	if errs := src.checkPackage(v); len(errs) > 0 {
+		return nil, errs
 	}
 	var lab model.Lab
 	if err := labV.Decode(&lab); err != nil {
