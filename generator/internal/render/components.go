@@ -90,7 +90,14 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 			}
 			chartID = h
 		} else {
-			chartID = charts.Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}
+			// The archive's digest: a chart re-vendored under the same
+			// version is another chart.
+			ref := charts.Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}
+			b, err := cache.Archive(ref)
+			if err != nil {
+				return err
+			}
+			chartID = []any{ref, charts.Sum(b)}
 		}
 		if keys[i], err = rc.key(chartID, c.Values, c.Name, j.u.Namespace, chartLabels(lab, j.e, j.u), kv); err != nil {
 			return err

@@ -6,10 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/cachedir"
@@ -79,40 +78,63 @@ func executableHash(dir string) (string, error) {
 	return sum, nil
 }
 
-// chartHash hashes every file of a local chart folder (names and bytes).
+// chartHash hashes what Helm reads of a local chart folder: every file
+// (name and bytes), symbolic links followed as Helm's loader follows them,
+// so a linked template that changes is a miss. Links whose targets repeat
+// a folder already on the walk are an error, as a cycle would be.
 func (c *renderCache) chartHash(dir string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h, ok := c.charts[dir]; ok {
 		return h, nil
 	}
-	var paths []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	sort.Strings(paths)
 	h := sha256.New()
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(b))
-		h.Write(b)
+	if err := hashTree(h, dir, "", map[string]bool{}); err != nil {
+		return "", fmt.Errorf("hashing chart %s: %w", dir, err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	c.charts[dir] = sum
 	return sum, nil
+}
+
+// hashTree writes the files under dir (resolved) to h in name order, each
+// as its slash path under the chart, its length and its bytes.
+func hashTree(h io.Writer, dir, rel string, onWalk map[string]bool) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if onWalk[real] {
+		return fmt.Errorf("%s: a symbolic link cycle", rel)
+	}
+	onWalk[real] = true
+	defer delete(onWalk, real)
+	entries, err := os.ReadDir(real)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries { // ReadDir sorts by name
+		p := filepath.Join(real, e.Name())
+		r := path.Join(rel, e.Name())
+		fi, err := os.Stat(p) // follows links
+		if err != nil {
+			return fmt.Errorf("%s: %w", r, err)
+		}
+		switch {
+		case fi.IsDir():
+			if err := hashTree(h, p, r, onWalk); err != nil {
+				return err
+			}
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", r, len(b))
+			h.Write(b)
+		}
+	}
+	return nil
 }
 
 // key is the cache key of one component's render; parts must fully

@@ -213,8 +213,13 @@ func (s *Source) checkComponent(c *model.Component, cp cue.Path, add adder) {
 			add(cp.Append(cue.Str("path")), "path %q must be a clean path under apps/ that stays in the repository", c.Path)
 			return
 		}
-		if fi, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(clean))); err != nil || !fi.IsDir() {
+		full := filepath.Join(s.Root, filepath.FromSlash(clean))
+		if fi, err := os.Stat(full); err != nil || !fi.IsDir() {
 			add(cp.Append(cue.Str("path")), "path %q is not a directory in the repository", c.Path)
+			return
+		}
+		for _, l := range linksLeaving(s.Root, full) {
+			add(cp.Append(cue.Str("path")), "path %q holds a symbolic link out of the repository: %s", c.Path, l)
 		}
 	}
 }
@@ -247,4 +252,41 @@ func sel(names ...string) cue.Path {
 		ss[i] = cue.Str(n)
 	}
 	return cue.MakePath(ss...)
+}
+
+// linksLeaving lists the symbolic links at or under dir (repo-relative)
+// whose targets leave root or do not exist: what render, Helm and ArgoCD
+// would read from outside the repository.
+func linksLeaving(root, dir string) []string {
+	var out []string
+	var walk func(p string, depth int)
+	walk = func(p string, depth int) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return
+		}
+		rel, _ := filepath.Rel(root, p)
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil || !within(root, target) {
+				out = append(out, filepath.ToSlash(rel))
+				return
+			}
+			if fi, err = os.Stat(target); err != nil {
+				return
+			}
+		}
+		if !fi.IsDir() || depth > 32 {
+			return
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			walk(filepath.Join(p, e.Name()), depth+1)
+		}
+	}
+	walk(dir, 0)
+	return out
 }
