@@ -95,7 +95,7 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 			ref := charts.Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}
 			b, err := cache.Archive(ref)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: experiment %s, component %s: %w", j.e.Source, j.e.Name, j.u.Where(), err)
 			}
 			chartID = []any{ref, charts.Sum(b)}
 		}
