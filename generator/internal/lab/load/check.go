@@ -62,6 +62,8 @@ func (s *Source) check() Errors {
 		}
 	}
 
+	s.checkDerivedNames(add)
+
 	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
 		if _, ok := lab.Clusters[cn]; !ok {
 			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist (clusters: %s)", cn, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
@@ -289,4 +291,48 @@ func linksLeaving(root, dir string) []string {
 	}
 	walk(dir, 0)
 	return out
+}
+
+// checkDerivedNames refuses two experiments whose derived names collide:
+// namespaces (experiment "a" with variant "b-c" and experiment "a-b" with
+// variant "c" both make a-b-c) and Application names, which share ArgoCD's
+// namespace. Namespaces a component names itself (shared operators) are
+// checked with conduct.
+func (s *Source) checkDerivedNames(add adder) {
+	type owner struct {
+		e    *model.Experiment
+		path cue.Path
+		what string
+	}
+	expPath := func(e *model.Experiment, more ...string) cue.Path {
+		return sel(append([]string{"phases", e.Phase, "experiments", e.Name}, more...)...)
+	}
+	namespaces := map[string]owner{}
+	apps := map[string]owner{}
+	claim := func(m map[string]owner, kind, name string, o owner) {
+		if prev, ok := m[name]; ok && prev.what != o.what {
+			add(o.path, "%s %q of %s (%s) is also the %s of %s (%s, %s): rename one of them", kind, name, o.what, o.e.Source, kind, prev.what, prev.e.Source, "lab."+prev.path.String())
+			return
+		}
+		if _, ok := m[name]; !ok {
+			m[name] = o
+		}
+	}
+	for _, e := range s.Lab.Experiments() {
+		claim(namespaces, "namespace", e.Name, owner{e, expPath(e), "experiment " + e.Name})
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
+			claim(namespaces, "namespace", e.VariantNamespace(vn), owner{e, expPath(e, "variants", vn), "variant " + vn + " of " + e.Name})
+		}
+		claim(apps, "Application name", e.AppName("", model.NamespacesComponent), owner{e, expPath(e), "the namespaces of " + e.Name})
+		if e.Benchmark != nil {
+			claim(apps, "Application name", e.AppName("", model.BenchmarkComponent), owner{e, expPath(e, "benchmark"), "the benchmark of " + e.Name})
+		}
+		for _, u := range e.Units() {
+			p := expPath(e, "components", u.Component.Name)
+			if u.Variant != "" {
+				p = expPath(e, "variants", u.Variant, "components", u.Component.Name)
+			}
+			claim(apps, "Application name", u.Name(), owner{e, p, "component " + u.Where() + " of " + e.Name})
+		}
+	}
 }
