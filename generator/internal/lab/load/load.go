@@ -398,8 +398,8 @@ var hints = []struct{ pattern, meaning string }{
 	{`!~"^(0+(\\.0+)?(ms|s|m|h))+$"`, "must not be zero"},
 	{`=~"^[A-Za-z0-9][A-Za-z0-9._/-]*$"`, "must be a plain Git ref: letters, digits and . _ / - (it lands in ArgoCD's templates: no spaces, quotes or braces)"},
 	{`!~"\\.\\.|//|\\.lock$|/$"`, "must be a valid Git ref: no '..', '//', trailing '/' or '.lock'"},
-	{`=~"^(https://|ssh://|git@|http://)[^\\s{}\"'`+"`"+`]+$"`, "must be an https://, http://, ssh:// or git@ URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
-	{`=~"^https://[^\\s{}\"'`+"`"+`]+$"`, "must be an https:// URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
+	{`=~"^(https://|ssh://|git@|http://)[^\\s{}\"'` + "`" + `]+$"`, "must be an https://, http://, ssh:// or git@ URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
+	{`=~"^https://[^\\s{}\"'` + "`" + `]+$"`, "must be an https:// URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
 }
 
 func hint(msg string) string {
