@@ -285,7 +285,8 @@ func StartPostgres(root string) (url string, stop func() error, err error) {
 		return "", nil, err
 	}
 	script := filepath.Join(root, "scripts", "postgres.sh")
-	env := append(os.Environ(), "LAB_PG_PORT="+strconv.Itoa(port))
+	// The cluster goes with this process, however it ends (scripts/postgres.sh).
+	env := append(os.Environ(), "LAB_PG_PORT="+strconv.Itoa(port), "LAB_PG_OWNER_PID="+strconv.Itoa(os.Getpid()))
 	cmd := exec.Command("bash", script, "start")
 	cmd.Env = env
 	var stderr bytes.Buffer
