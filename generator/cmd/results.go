@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
 )
 

@@ -1,6 +1,6 @@
 // Package results defines the lab's normalized, versioned benchmark result,
 // refuses broken runs (Validate) and stores results append-only (Store).
-// Parsers for k6 outputs live in results/k6, statistics in results/stats and
+// Parsers for k6 outputs live in results/parse/k6, statistics in results/stats and
 // pricing in results/cost.
 package results
 

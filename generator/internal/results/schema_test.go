@@ -13,7 +13,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 )
 
 const schemaPath = "../../../schema/result.schema.json"
@@ -54,7 +54,7 @@ func validateJSON(t *testing.T, s *jsonschema.Schema, name string, data []byte) 
 // steps will.
 func fullResult(t *testing.T) *results.Result {
 	t.Helper()
-	r, err := k6.ParseFiles([]string{"k6/testdata/summary-full.json"}, k6.Options{})
+	r, err := k6.ParseFiles([]string{"parse/k6/testdata/summary-full.json"}, k6.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func fullResult(t *testing.T) *results.Result {
 // cannot drift apart.
 func TestResultsValidateAgainstSchema(t *testing.T) {
 	s := compileSchema(t)
-	inputs, _ := filepath.Glob("k6/testdata/*")
+	inputs, _ := filepath.Glob("parse/k6/testdata/*")
 	n := 0
 	for _, in := range inputs {
 		if strings.HasSuffix(in, ".md") {
