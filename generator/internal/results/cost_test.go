@@ -11,8 +11,10 @@ import (
 func TestPriceWorkloads(t *testing.T) {
 	r := good()
 	r.DurationS = 1800 // half an hour
-	r.Requests = 500_000
-	r.Iterations = 250_000
+	r.Operations.Count = 500_000
+	r.Errors.Count = n(500)
+	r.SetThroughput()
+	r.Iterations = n(250_000)
 	r.Resources = &Resources{Containers: []ContainerUsage{
 		// 900 core-seconds over 1800 s = 0.5 cores used, 0.25 requested: usage charged.
 		{Name: "ns/api/app", CPUCoreSeconds: f(900), CPURequestCores: f(0.25), MemoryPeakBytes: f(1 << 30), MemoryRequestBytes: f(2 << 30)},
@@ -27,8 +29,14 @@ func TestPriceWorkloads(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 	total := wantCPU + wantRAM
-	if math.Abs(*c.PerMillionRequests-total*2) > 1e-12 || math.Abs(*c.PerTransaction-total/250_000) > 1e-15 || math.Abs(c.MonthlyProjection-total*2*730) > 1e-9 {
+	if math.Abs(*c.PerMillionOperations-total*2) > 1e-12 || math.Abs(*c.PerTransaction-total/250_000) > 1e-15 || math.Abs(c.MonthlyProjection-total*2*730) > 1e-9 {
 		t.Errorf("%+v", c)
+	}
+	if c.PerMillionMessages != nil || c.PerGB != nil {
+		t.Errorf("requests without bytes priced per message or GB: %+v", c)
+	}
+	if r.PriceSheetDigest != m.Digest() {
+		t.Errorf("price sheet digest %q, want %q", r.PriceSheetDigest, m.Digest())
 	}
 	if err := Validate(r, Expect{}); err != nil {
 		t.Error(err)

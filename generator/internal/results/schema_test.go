@@ -59,7 +59,16 @@ func fullResult(t *testing.T) *results.Result {
 		t.Fatal(err)
 	}
 	r.Experiment, r.Variant, r.RunID = "gateway", "envoy-v1", "run-001"
-	r.DroppedIterations = 0
+	r.Dropped = 0
+	v := "v1.8.1"
+	r.Tool.Version = &v
+	r.Retries = new(int64)
+	r.AbortedClients = new(int64)
+	target := r.Operations.Count
+	r.Operations.Target = &target
+	r.Breakdown = []results.Part{{Name: "GET /api", Kind: "test", Operations: &target, ThroughputPerS: &r.ThroughputPerS, Errors: r.Errors.Count, Retries: new(int64), LatencyMs: r.LatencyMs}}
+	r.ToolErrors = []string{"shown"}
+	r.ManifestsDigest = "sha256:" + strings.Repeat("c", 64)
 	f := func(v float64) *float64 { return &v }
 	r.Resources = &results.Resources{Containers: []results.ContainerUsage{
 		{Name: "demo/api-0/api", CPUCoreSeconds: f(27.5), MemoryPeakBytes: f(300 << 20), CPURequestCores: f(0.5), MemoryRequestBytes: f(256 << 20)},
@@ -73,7 +82,7 @@ func fullResult(t *testing.T) *results.Result {
 	}
 	r.Run = &results.RunInfo{
 		Namespace: "demo", WindowStart: "2026-01-02T03:04:05Z", WindowEnd: "2026-01-02T03:05:05Z",
-		GitCommit: "0123456789abcdef0123456789abcdef01234567", K6Version: "v1.8.1", ScriptSHA256: strings.Repeat("b", 64),
+		GitCommit: "0123456789abcdef0123456789abcdef01234567", ScriptSHA256: strings.Repeat("b", 64),
 		Charts: []results.ChartRef{{Component: "api", Repository: "https://charts.example.org", Chart: "api", Version: "1.2.3"}},
 		Images: []results.ImageRef{{Container: "demo/api-0/api", Image: "example/api:1.0", ImageID: "docker.io/example/api@sha256:" + strings.Repeat("a", 64)}},
 		Nodes:  []results.NodeRef{{Name: "node-1", InstanceType: "m6i.large"}},
@@ -88,6 +97,18 @@ func TestResultsValidateAgainstSchema(t *testing.T) {
 	s := compileSchema(t)
 	inputs, _ := filepath.Glob("parse/k6/testdata/*")
 	n := 0
+	migrated, _ := filepath.Glob("testdata/v1/*.json")
+	for _, in := range migrated {
+		r, err := results.LoadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := results.MarshalIndent(r)
+		if err := validateJSON(t, s, in, b); err != nil {
+			t.Errorf("%s migrated: %v", in, err)
+		}
+		n++
+	}
 	for _, in := range inputs {
 		if strings.HasSuffix(in, ".md") {
 			continue
@@ -105,7 +126,7 @@ func TestResultsValidateAgainstSchema(t *testing.T) {
 		}
 		n++
 	}
-	if n < 6 {
+	if n < 11 {
 		t.Fatalf("only %d inputs validated", n)
 	}
 	b, err := results.MarshalIndent(fullResult(t))
@@ -162,11 +183,16 @@ func TestSchemaRejects(t *testing.T) {
 	s := compileSchema(t)
 	good, _ := results.MarshalIndent(fullResult(t))
 	for _, c := range []struct{ name, from, to string }{
-		{"unknown field", `"requests":`, `"bogus": 1, "requests":`},
-		{"negative requests", `"requests": 3000`, `"requests": -1`},
-		{"error rate above 1", `"error_rate": 0.0033333333333333335`, `"error_rate": 1.5`},
-		{"wrong version", `"schema_version": 1`, `"schema_version": 2`},
-		{"bad format", `"source_format": "summary"`, `"source_format": "xml"`},
+		{"unknown field", `"operations":`, `"bogus": 1, "operations":`},
+		{"zero operations", `"count": 3000`, `"count": 0`},
+		{"error rate above 1", `"rate": 0.0033333333333333335`, `"rate": 1.5`},
+		{"wrong version", `"schema_version": 2`, `"schema_version": 1`},
+		{"format of another tool", `"format": "summary"`, `"format": "json+"`},
+		{"unknown unit", `"unit": "requests"`, `"unit": "widgets"`},
+		{"unknown tool", `"name": "k6"`, `"name": "ab"`},
+		{"bad latency source", `"source": "tool-percentiles"`, `"source": "guess"`},
+		{"duration 1e-303", `"duration_s": 30.0125`, `"duration_s": 1e-303`},
+		{"bad digest", `"manifests_digest": "sha256:`, `"manifests_digest": "md5:`},
 		{"bad name", `"experiment": "gateway"`, `"experiment": "../etc"`},
 	} {
 		bad := strings.Replace(string(good), c.from, c.to, 1)

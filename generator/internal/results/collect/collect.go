@@ -152,12 +152,14 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	if err != nil {
 		return nil, err
 	}
+	if k6v != "" {
+		r.Tool.Version = &k6v
+	}
 	r.Run = &results.RunInfo{
 		Namespace:    ns,
 		WindowStart:  formatTime(w.Start),
 		WindowEnd:    formatTime(w.End),
 		GitCommit:    commit,
-		K6Version:    k6v,
 		ScriptSHA256: script,
 		Charts:       Charts(e, o.Variant),
 		Images:       nsInfo.Images,
@@ -328,7 +330,7 @@ func GitCommit(dir string) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return "", fmt.Errorf("git repository at %s: %w", dir, err)
 	}

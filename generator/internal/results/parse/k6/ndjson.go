@@ -1,13 +1,14 @@
 package k6
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/input"
 )
 
 // maxLineBytes bounds one --out json line; k6 lines are well under 1 KiB
@@ -28,50 +29,35 @@ type metricDecl struct {
 	Metric string `json:"metric"`
 }
 
+// q quotes a name from the input, cut short when it is long.
+func q(s string) string { return input.Excerpt([]byte(s)) }
+
 type declared struct {
 	kind metricKind
 }
 
 // parseNDJSON streams a k6 --out json file in constant memory.
-func parseNDJSON(name string, r io.Reader) (*streamAgg, error) {
-	br := bufio.NewReaderSize(r, readBufBytes)
+func parseNDJSON(rd *input.Reader) (*streamAgg, error) {
+	name := rd.Name()
 	agg := newStreamAgg()
 	decl := make(map[string]declared, 32)
 	var (
 		f        lineFields
-		lineNo   int
-		offset   int64
-		long     []byte
 		prevTime []byte
 		prevNano int64
 		points   int64
 	)
 	fail := func(pos int, format string, args ...any) error {
-		return fmt.Errorf("%s: line %d (byte offset %d): %s", name, lineNo, offset+int64(pos), fmt.Sprintf(format, args...))
+		return fmt.Errorf("%s: line %d (byte offset %d): %s", name, rd.LineNo(), rd.Offset()+int64(pos), fmt.Sprintf(format, args...))
 	}
 	for {
-		line, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it, bounded.
-			long = append(long[:0], line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-				if len(long) > maxLineBytes {
-					lineNo++
-					return nil, fail(0, "line longer than %d bytes", maxLineBytes)
-				}
-			}
-			line = long
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: read after line %d: %w", name, lineNo, err)
-		}
-		if len(line) == 0 && errors.Is(err, io.EOF) {
+		line, err := rd.Line()
+		if errors.Is(err, io.EOF) {
 			break
 		}
-		lineNo++
-		lineLen := int64(len(line))
+		if err != nil {
+			return nil, err
+		}
 		if len(bytes.TrimSpace(line)) != 0 {
 			if serr := scanLine(line, &f); serr != nil {
 				var se *scanError
@@ -80,7 +66,7 @@ func parseNDJSON(name string, r io.Reader) (*streamAgg, error) {
 					pos = se.pos
 				}
 				hint := ""
-				if errors.Is(err, io.EOF) && line[len(line)-1] != '\n' {
+				if rd.Truncated() {
 					hint = " (last line without newline: truncated file?)"
 				}
 				return nil, fail(pos, "invalid JSON: %v%s", serr, hint)
@@ -95,30 +81,33 @@ func parseNDJSON(name string, r io.Reader) (*streamAgg, error) {
 				}
 				d, ok := decl[string(f.metric)]
 				if !ok {
-					return nil, fail(0, "Point for metric %q before its Metric line", f.metric)
+					return nil, fail(0, "Point for metric %s before its Metric line", input.Excerpt(f.metric))
 				}
 				if !f.hasData || !f.timeIsStr || f.timeEsc {
-					return nil, fail(0, "Point for %q without data.time string", f.metric)
+					return nil, fail(0, "Point for %s without data.time string", input.Excerpt(f.metric))
 				}
 				if f.valueKind != '-' && (f.valueKind < '0' || f.valueKind > '9') {
-					return nil, fail(0, "Point for %q: data.value is not a number", f.metric)
+					return nil, fail(0, "Point for %s: data.value is not a number", input.Excerpt(f.metric))
 				}
 				if !bytes.Equal(f.time, prevTime) {
 					t, terr := parseTime(f.time)
 					if terr != nil {
-						return nil, fail(0, "Point for %q: data.time: %v", f.metric, terr)
+						return nil, fail(0, "Point for %s: data.time: %v", input.Excerpt(f.metric), terr)
 					}
 					prevTime = append(prevTime[:0], f.time...)
 					prevNano = t
 				}
 				agg.observeTime(prevNano)
 				if d.kind != kindOther {
+					if len(f.value) > 64 {
+						return nil, fail(0, "Point for %s: data.value %s is not a sample value", input.Excerpt(f.metric), input.Excerpt(f.value))
+					}
 					v, perr := strconv.ParseFloat(string(f.value), 64)
 					if perr != nil {
-						return nil, fail(0, "Point for %q: data.value: %v", f.metric, perr)
+						return nil, fail(0, "Point for %s: data.value: %v", input.Excerpt(f.metric), perr)
 					}
 					if aerr := agg.add(d.kind, v); aerr != nil {
-						return nil, fail(0, "metric %q: %v", f.metric, aerr)
+						return nil, fail(0, "metric %s: %v", input.Excerpt(f.metric), aerr)
 					}
 				}
 				points++
@@ -138,33 +127,29 @@ func parseNDJSON(name string, r io.Reader) (*streamAgg, error) {
 					return nil, fail(0, "Metric line without a metric name")
 				}
 				if !metricTypes[m.Data.Type] {
-					return nil, fail(0, "metric %q has unknown metric type %q (want counter, gauge, rate or trend)", mname, m.Data.Type)
+					return nil, fail(0, "metric %s has unknown metric type %s (want counter, gauge, rate or trend)", q(mname), q(m.Data.Type))
 				}
 				kind := kindOther
 				if b, ok := builtin[mname]; ok {
 					if b.typ != m.Data.Type {
-						return nil, fail(0, "metric %q declared as %s, k6 defines it as %s", mname, m.Data.Type, b.typ)
+						return nil, fail(0, "metric %s declared as %s, k6 defines it as %s", q(mname), q(m.Data.Type), b.typ)
 					}
 					kind = b.kind
 				}
 				if prev, ok := decl[mname]; ok && prev.kind != kind {
-					return nil, fail(0, "metric %q declared twice with different types", mname)
+					return nil, fail(0, "metric %s declared twice with different types", q(mname))
 				}
 				decl[mname] = declared{kind: kind}
 			default:
-				return nil, fail(0, "unknown line type %q (want Metric or Point)", f.typ)
+				return nil, fail(0, "unknown line type %s (want Metric or Point)", input.Excerpt(f.typ))
 			}
 		}
-		offset += lineLen
-		if errors.Is(err, io.EOF) {
-			break
-		}
 	}
-	if lineNo == 0 {
+	if rd.LineNo() == 0 {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
 	if points == 0 {
-		return nil, fmt.Errorf("%s: no samples (Point lines) in %d line(s)", name, lineNo)
+		return nil, fmt.Errorf("%s: no samples (Point lines) in %d line(s)", name, rd.LineNo())
 	}
 	return agg, nil
 }

@@ -7,9 +7,7 @@
 package k6
 
 import (
-	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,12 +15,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/markers"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/input"
 )
 
 // Input formats accepted by Parse. FormatLog is a pod log holding the
@@ -35,8 +33,8 @@ const (
 // Formats lists the values of Options.Format.
 var Formats = []string{FormatAuto, results.FormatSummary, results.FormatSummaryExport, results.FormatNDJSON, results.FormatCSV, FormatLog}
 
-// maxDocBytes bounds a summary document read into memory.
-const maxDocBytes = 256 << 20
+// maxDocBytes bounds a summary document (or pod log) read into memory.
+const maxDocBytes = input.MaxDocBytes
 
 // Options control parsing.
 type Options struct {
@@ -48,24 +46,20 @@ type Options struct {
 type part struct {
 	file   string
 	format string
+	src    input.Source
 	stream *streamAgg
 	sum    *summaryPart
 }
 
 // ParseFiles parses the outputs of one run's load generators and merges
-// them into one result. All files must have the same format.
+// them into one result. All files must have the same format; one file
+// given twice (under any path, or as a copy) is refused.
 func ParseFiles(paths []string, opt Options) (*results.Result, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no input files")
 	}
-	seen := map[string]bool{}
-	for _, p := range paths {
-		// The same output twice would double every counter.
-		if c := filepath.Clean(p); seen[c] {
-			return nil, fmt.Errorf("%s given twice: each file is one load generator's output", p)
-		} else {
-			seen[c] = true
-		}
+	if err := input.Distinct(paths); err != nil {
+		return nil, err
 	}
 	parts := make([]*part, 0, len(paths))
 	for _, p := range paths {
@@ -109,31 +103,31 @@ func parse(name string, r io.Reader, format string) (*part, error) {
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(r, readBufBytes)
-	// Transparently read gzip (k6 writes --out json=FILE.gz compressed).
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, readBufBytes)
+	// k6 writes --out json=FILE.gz compressed: the reader decompresses.
+	rd, err := input.NewReader(name, r, input.Options{MaxLine: maxLineBytes, BufBytes: readBufBytes})
+	if err != nil {
+		return nil, err
 	}
 	if format == FormatAuto {
-		if format, err = detect(name, br); err != nil {
+		if format, err = detect(rd); err != nil {
 			return nil, err
 		}
 	}
 	pt := &part{file: name, format: format}
 	switch format {
 	case results.FormatNDJSON:
-		pt.stream, err = parseNDJSON(name, br)
+		pt.stream, err = parseNDJSON(rd)
 	case results.FormatCSV:
-		pt.stream, err = parseCSV(name, br)
+		pt.stream, err = parseCSV(rd)
 	case results.FormatSummary, results.FormatSummaryExport, FormatLog, FormatAuto:
-		data, rerr := readAll(name, br)
-		if rerr != nil {
-			return nil, rerr
+		var data []byte
+		if format == FormatLog {
+			data, err = rd.ReadAll(maxDocBytes)
+		} else {
+			data, err = rd.ReadDoc(maxDocBytes)
+		}
+		if err != nil {
+			return nil, err
 		}
 		forced := format
 		if format == FormatLog || format == FormatAuto {
@@ -151,32 +145,27 @@ func parse(name string, r io.Reader, format string) (*part, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pt.src, err = rd.Finish(); err != nil {
+		return nil, err
+	}
 	return pt, nil
 }
 
-func readAll(name string, r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxDocBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: read: %w", name, err)
-	}
-	if len(data) > maxDocBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes: not a summary", name, maxDocBytes)
-	}
-	return data, nil
-}
-
 // detect sniffs the format from the start of the stream.
-func detect(name string, br *bufio.Reader) (string, error) {
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return "", fmt.Errorf("%s: read: %w", name, err)
+func detect(rd *input.Reader) (string, error) {
+	head, err := rd.Peek(64 << 10)
+	if err != nil {
+		return "", fmt.Errorf("%s: read: %w", rd.Name(), err)
 	}
-	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if i := bytes.IndexByte(head, 0); i >= 0 {
+		return "", fmt.Errorf("%s: binary data (a NUL byte at byte offset %d): not a k6 output", rd.Name(), i)
+	}
+	trimmed := bytes.TrimLeft(input.StripTimestamp(head), " \t\r\n\ufeff")
 	if len(trimmed) == 0 {
 		if len(head) == 0 {
-			return "", fmt.Errorf("%s: empty file", name)
+			return "", fmt.Errorf("%s: empty file", rd.Name())
 		}
-		return "", fmt.Errorf("%s: only blanks: empty output", name)
+		return "", fmt.Errorf("%s: only blanks: empty output", rd.Name())
 	}
 	if bytes.HasPrefix(trimmed, []byte("metric_name,")) {
 		return results.FormatCSV, nil
@@ -202,23 +191,27 @@ func detect(name string, br *bufio.Reader) (string, error) {
 	if bytes.Contains(head, []byte(markers.Begin)) {
 		return FormatLog, nil
 	}
-	return "", fmt.Errorf("%s: unrecognized k6 output (not JSON, NDJSON, CSV with a metric_name header, nor a log with %s)", name, markers.Begin)
+	return "", fmt.Errorf("%s: unrecognized k6 output (not JSON, NDJSON, CSV with a metric_name header, nor a log with %s)", rd.Name(), markers.Begin)
 }
 
 // merge combines the parts of one run into a result.
 func merge(parts []*part) (*results.Result, error) {
-	r := &results.Result{
-		SchemaVersion:  results.SchemaVersion,
-		SourceFormat:   parts[0].format,
-		LoadGenerators: len(parts),
-	}
+	r := results.New(results.ToolK6, results.UnitRequests)
+	r.LoadGenerators = len(parts)
+	srcs := make([]input.Source, 0, len(parts))
+	var rs []results.Source
 	for _, p := range parts {
-		if p.format != r.SourceFormat {
+		if p.format != parts[0].format {
 			return nil, fmt.Errorf("%s is %s but %s is %s: the files of one run must share a format", p.file, p.format, parts[0].file, parts[0].format)
 		}
-		r.SourceFiles = append(r.SourceFiles, filepath.Base(p.file))
+		srcs = append(srcs, p.src)
+		n := p.src.Bytes
+		rs = append(rs, results.Source{File: filepath.Base(p.file), Format: p.format, SHA256: p.src.SHA256, Bytes: &n})
 	}
-	sort.Strings(r.SourceFiles)
+	if err := input.DistinctContent(srcs); err != nil {
+		return nil, err
+	}
+	r.SetSources(rs)
 	var err error
 	if parts[0].stream != nil {
 		err = mergeStreams(r, parts)
@@ -228,9 +221,10 @@ func merge(parts []*part) (*results.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.DurationS > 0 {
-		r.RPS = float64(r.Requests) / r.DurationS
+	if r.LatencyMs.Any() {
+		r.LatencyMs.Per = "request"
 	}
+	r.SetThroughput()
 	r.Normalize()
 	return r, nil
 }
@@ -241,6 +235,8 @@ func roundCount(name string, v float64) (int64, error) {
 	}
 	return int64(math.Round(v)), nil
 }
+
+func i64(v int64) *int64 { return &v }
 
 func mergeStreams(r *results.Result, parts []*part) error {
 	all := newStreamAgg()
@@ -277,28 +273,32 @@ func mergeStreams(r *results.Result, parts []*part) error {
 			all.observeTime(a.tMax)
 		}
 	}
+	var reqs, iters, recv, sent int64
 	var err error
 	conv := []struct {
 		n   string
 		v   float64
 		dst *int64
 	}{
-		{"http_reqs", all.reqs, &r.Requests}, {"iterations", all.iters, &r.Iterations},
-		{"dropped_iterations", all.dropped, &r.DroppedIterations},
-		{"data_received", all.recv, &r.DataReceivedBytes}, {"data_sent", all.sent, &r.DataSentBytes},
+		{"http_reqs", all.reqs, &reqs}, {"iterations", all.iters, &iters},
+		{"dropped_iterations", all.dropped, &r.Dropped},
+		{"data_received", all.recv, &recv}, {"data_sent", all.sent, &sent},
 	}
 	for _, c := range conv {
 		if *c.dst, err = roundCount(c.n, c.v); err != nil {
 			return err
 		}
 	}
+	r.Operations.Count = reqs
+	r.Iterations = i64(iters)
+	r.Bytes = results.Bytes{In: i64(recv), Out: i64(sent)}
 	if all.hasFailed && all.failN > 0 {
 		er := float64(all.failTrue) / float64(all.failN)
-		r.ErrorRate = &er
+		r.Errors = results.Errors{Count: i64(all.failTrue), Rate: &er}
 	}
-	r.Checks = results.Checks{Passes: all.chkPass, Fails: all.chkFail}
+	r.Checks = &results.Checks{Passes: all.chkPass, Fails: all.chkFail}
 	if hasVUs {
-		r.VUsMax = &vus
+		r.Clients = &vus
 	}
 	if all.hasT {
 		r.DurationS = float64(all.tMax-all.tMin) / 1e9
@@ -306,10 +306,10 @@ func mergeStreams(r *results.Result, parts []*part) error {
 		e := time.Unix(0, all.tMax).UTC().Format(time.RFC3339Nano)
 		r.StartedAt, r.EndedAt = &s, &e
 	}
+	format := parts[0].format
 	r.Notes = append(r.Notes,
 		"duration_s is the span between the first and last sample",
-		"thresholds are not part of "+r.SourceFormat+" output: none reported",
-		"latency percentiles come from an HDR histogram (3 significant digits)")
+		"thresholds are not part of "+format+" output: none reported")
 	if all.durN > 0 {
 		avg := all.durSum / float64(all.durN)
 		lo, hi := all.durMin, all.durMax
@@ -320,7 +320,8 @@ func mergeStreams(r *results.Result, parts []*part) error {
 			v = math.Min(math.Max(v, lo), hi)
 			return &v
 		}
-		r.LatencyMs = results.Latency{Avg: &avg, Min: &lo, Max: &hi, Med: pct(50), P90: pct(90), P95: pct(95), P99: pct(99)}
+		r.LatencyMs = results.Latency{Source: results.LatencyHistogram, Avg: &avg, Min: &lo, Max: &hi, Med: pct(50), P90: pct(90), P95: pct(95), P99: pct(99), P999: pct(99.9)}
+		r.Notes = append(r.Notes, "latency percentiles come from an HDR histogram of every http_req_duration sample (3 significant digits)")
 	}
 	return nil
 }
@@ -335,17 +336,20 @@ func mergeSummaries(r *results.Result, parts []*part) error {
 		haveRates         = true
 		avgWeighted       float64
 		haveAvg           = true
+		reqs, iters       int64
+		recv, sent        int64
+		checks            results.Checks
 	)
 	thr := map[[2]string]bool{}
 	for _, p := range parts {
 		s := p.sum
-		r.Requests += s.requests
-		r.Iterations += s.iterations
-		r.DroppedIterations += s.dropped
-		r.DataReceivedBytes += s.recv
-		r.DataSentBytes += s.sent
-		r.Checks.Passes += s.checks.Passes
-		r.Checks.Fails += s.checks.Fails
+		reqs += s.requests
+		iters += s.iterations
+		r.Dropped += s.dropped
+		recv += s.recv
+		sent += s.sent
+		checks.Passes += s.checks.Passes
+		checks.Fails += s.checks.Fails
 		r.DurationS = math.Max(r.DurationS, s.durationS)
 		r.Notes = append(r.Notes, s.notes...)
 		if s.hasFailCounts {
@@ -375,27 +379,38 @@ func mergeSummaries(r *results.Result, parts []*part) error {
 			thr[k] = t.OK && (!seen || prev)
 		}
 	}
+	r.Operations.Count = reqs
+	r.Iterations = i64(iters)
+	r.Bytes = results.Bytes{In: i64(recv), Out: i64(sent)}
+	r.Checks = &checks
 	switch {
 	case haveCounts && failTotal > 0:
 		er := float64(failed) / float64(failTotal)
-		r.ErrorRate = &er
+		r.Errors = results.Errors{Count: i64(failed), Rate: &er}
 	case len(parts) == 1 && parts[0].sum.errRate != nil:
 		er := *parts[0].sum.errRate
-		r.ErrorRate = &er
-	case haveRates && r.Requests > 0:
+		r.Errors.Rate = &er
+	case haveRates && reqs > 0:
 		// One http_req_failed sample per request: weighting by requests
 		// is exact.
-		er := errWeighted / float64(r.Requests)
-		r.ErrorRate = &er
+		er := errWeighted / float64(reqs)
+		r.Errors.Rate = &er
 	}
 	if hasVUs {
-		r.VUsMax = &vus
+		r.Clients = &vus
 	}
 	for k, ok := range thr {
 		r.Thresholds = append(r.Thresholds, results.Threshold{Metric: k[0], Expression: k[1], OK: ok})
 	}
 	if len(parts) == 1 {
 		r.LatencyMs = parts[0].sum.lat
+		switch {
+		case !r.LatencyMs.Any():
+		case r.LatencyMs.Med != nil || r.LatencyMs.P90 != nil || r.LatencyMs.P95 != nil || r.LatencyMs.P99 != nil:
+			r.LatencyMs.Source = results.LatencyToolPercentiles
+		default:
+			r.LatencyMs.Source = results.LatencyToolSummary
+		}
 		return nil
 	}
 	// Percentiles of several generators cannot be combined from their
@@ -412,9 +427,12 @@ func mergeSummaries(r *results.Result, parts []*part) error {
 		}
 	}
 	r.LatencyMs = results.Latency{Min: lo, Max: hi}
-	if haveAvg && r.Requests > 0 {
-		avg := avgWeighted / float64(r.Requests)
+	if haveAvg && reqs > 0 {
+		avg := avgWeighted / float64(reqs)
 		r.LatencyMs.Avg = &avg
+	}
+	if r.LatencyMs.Any() {
+		r.LatencyMs.Source = results.LatencyToolSummary
 	}
 	r.Notes = append(r.Notes,
 		"latency percentiles are null: summaries of several load generators cannot be merged (use --out json)",

@@ -47,15 +47,15 @@ func eqPtr(t *testing.T, name string, got, want *float64) {
 // The real handleSummary sample: every figure comes straight from the file.
 func TestParseRealHandleSummary(t *testing.T) {
 	r := mustParse(t, "testdata/handlesummary-data.json")
-	if r.SourceFormat != results.FormatSummary || r.Requests != 20 || r.Iterations != 10 || r.DataReceivedBytes != 37784 || r.DataSentBytes != 4490 {
+	if r.SourceFormat != results.FormatSummary || r.Operations.Count != 20 || *r.Iterations != 10 || *r.Bytes.In != 37784 || *r.Bytes.Out != 4490 {
 		t.Fatalf("figures: %+v", r)
 	}
-	if !near(r.DurationS, 8.301648, 1e-12) || !near(r.RPS, 2.409160205298996, 1e-9) {
-		t.Errorf("duration %v rps %v", r.DurationS, r.RPS)
+	if !near(r.DurationS, 8.301648, 1e-12) || !near(r.ThroughputPerS, 2.409160205298996, 1e-9) {
+		t.Errorf("duration %v rps %v", r.DurationS, r.ThroughputPerS)
 	}
-	eqPtr(t, "error_rate", r.ErrorRate, fp(0))
-	if r.VUsMax == nil || *r.VUsMax != 5 {
-		t.Errorf("vus_max %v", r.VUsMax)
+	eqPtr(t, "error_rate", r.Errors.Rate, fp(0))
+	if r.Clients == nil || *r.Clients != 5 {
+		t.Errorf("vus_max %v", r.Clients)
 	}
 	eqPtr(t, "avg", r.LatencyMs.Avg, fp(260.90964999999994))
 	eqPtr(t, "min", r.LatencyMs.Min, fp(255.947))
@@ -100,8 +100,8 @@ func TestSummaryExportMatchesHandleSummary(t *testing.T) {
 		t.Errorf("duration %v vs derived %v", a.DurationS, b.DurationS)
 	}
 	a.SourceFormat, b.SourceFormat = "", ""
-	a.SourceFiles, b.SourceFiles = nil, nil
-	a.DurationS, b.DurationS, a.RPS, b.RPS = 0, 0, 0, 0
+	a.Sources, b.Sources = nil, nil
+	a.DurationS, b.DurationS, a.ThroughputPerS, b.ThroughputPerS = 0, 0, 0, 0
 	a.Notes, b.Notes = nil, nil
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
@@ -113,9 +113,9 @@ func TestSummaryExportMatchesHandleSummary(t *testing.T) {
 func TestParseSummaryFull(t *testing.T) {
 	r := mustParse(t, "testdata/summary-full.json")
 	eqPtr(t, "p99", r.LatencyMs.P99, fp(80.125))
-	eqPtr(t, "error_rate", r.ErrorRate, fp(10.0/3000))
-	if r.Checks != (results.Checks{Passes: 5990, Fails: 10}) || r.DroppedIterations != 7 || *r.VUsMax != 20 {
-		t.Errorf("checks %+v dropped %d vus %d", r.Checks, r.DroppedIterations, *r.VUsMax)
+	eqPtr(t, "error_rate", r.Errors.Rate, fp(10.0/3000))
+	if *r.Checks != (results.Checks{Passes: 5990, Fails: 10}) || r.Dropped != 7 || *r.Clients != 20 {
+		t.Errorf("checks %+v dropped %d vus %d", r.Checks, r.Dropped, *r.Clients)
 	}
 	want := []results.Threshold{
 		{Metric: "http_req_duration", Expression: "p(95)<100", OK: true},
@@ -143,7 +143,7 @@ func TestChecksFromGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Checks != (results.Checks{Passes: 5990, Fails: 10}) {
+	if *r.Checks != (results.Checks{Passes: 5990, Fails: 10}) {
 		t.Errorf("checks from groups %+v", r.Checks)
 	}
 }
@@ -151,7 +151,7 @@ func TestChecksFromGroups(t *testing.T) {
 func TestPodLog(t *testing.T) {
 	a := mustParse(t, "testdata/summary-full.json")
 	b := mustParse(t, "testdata/pod.log")
-	a.SourceFiles, b.SourceFiles = nil, nil
+	a.Sources, b.Sources = nil, nil
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if !bytes.Equal(ja, jb) {
@@ -229,13 +229,13 @@ func rank(sorted []float64, p float64) float64 {
 
 func checkAgainstReference(t *testing.T, r *results.Result, f refFigures) {
 	t.Helper()
-	if r.Requests != int64(f.reqs) || r.Iterations != int64(f.iters) || r.DataReceivedBytes != int64(f.recv) || r.DataSentBytes != int64(f.sent) {
-		t.Errorf("counters: got %d/%d/%d/%d want %v/%v/%v/%v", r.Requests, r.Iterations, r.DataReceivedBytes, r.DataSentBytes, f.reqs, f.iters, f.recv, f.sent)
+	if r.Operations.Count != int64(f.reqs) || *r.Iterations != int64(f.iters) || *r.Bytes.In != int64(f.recv) || *r.Bytes.Out != int64(f.sent) {
+		t.Errorf("counters: got %d/%d/%d/%d want %v/%v/%v/%v", r.Operations.Count, r.Iterations, *r.Bytes.In, *r.Bytes.Out, f.reqs, f.iters, f.recv, f.sent)
 	}
-	if r.Checks != (results.Checks{Passes: int64(f.pass), Fails: int64(f.fail)}) {
+	if *r.Checks != (results.Checks{Passes: int64(f.pass), Fails: int64(f.fail)}) {
 		t.Errorf("checks %+v, want %d/%d", r.Checks, f.pass, f.fail)
 	}
-	eqPtr(t, "error_rate", r.ErrorRate, fp(float64(f.failed)/float64(f.failN)))
+	eqPtr(t, "error_rate", r.Errors.Rate, fp(float64(f.failed)/float64(f.failN)))
 	if d := f.last.Sub(f.first).Seconds(); !near(r.DurationS, d, 1e-9) {
 		t.Errorf("duration %v want %v", r.DurationS, d)
 	}
@@ -316,8 +316,8 @@ func TestMergePodsEqualsCombined(t *testing.T) {
 	merged := mustParse(t, files...)
 	single := mustParse(t, cf)
 	checkAgainstReference(t, merged, reference(t, combined))
-	if merged.LoadGenerators != 3 || *merged.VUsMax != 32 {
-		t.Errorf("load generators %d, vus_max %v (want 3, 32 = sum of pods' peaks)", merged.LoadGenerators, *merged.VUsMax)
+	if merged.LoadGenerators != 3 || *merged.Clients != 32 {
+		t.Errorf("load generators %d, vus_max %v (want 3, 32 = sum of pods' peaks)", merged.LoadGenerators, *merged.Clients)
 	}
 	for _, c := range []struct {
 		n    string
@@ -327,7 +327,7 @@ func TestMergePodsEqualsCombined(t *testing.T) {
 			t.Errorf("%s merged %v vs combined %v", c.n, *c.a, *c.b)
 		}
 	}
-	if merged.Requests != single.Requests || merged.DurationS != single.DurationS || *merged.ErrorRate != *single.ErrorRate {
+	if merged.Operations.Count != single.Operations.Count || merged.DurationS != single.DurationS || *merged.Errors.Rate != *single.Errors.Rate {
 		t.Errorf("merged %+v\ncombined %+v", merged, single)
 	}
 	// Averaging the pods' p99 would be wrong: make sure the data shows it.
@@ -350,7 +350,7 @@ func TestCSVMatchesNDJSON(t *testing.T) {
 	if cs.SourceFormat != results.FormatCSV {
 		t.Fatalf("format %s", cs.SourceFormat)
 	}
-	if nd.Requests != cs.Requests || *nd.ErrorRate != *cs.ErrorRate || nd.Checks != cs.Checks || nd.DataSentBytes != cs.DataSentBytes || *nd.VUsMax != *cs.VUsMax {
+	if nd.Operations.Count != cs.Operations.Count || *nd.Errors.Rate != *cs.Errors.Rate || *nd.Checks != *cs.Checks || *nd.Bytes.Out != *cs.Bytes.Out || *nd.Clients != *cs.Clients {
 		t.Errorf("ndjson %+v\ncsv %+v", nd, cs)
 	}
 	for _, p := range [][2]*float64{{nd.LatencyMs.Med, cs.LatencyMs.Med}, {nd.LatencyMs.P99, cs.LatencyMs.P99}, {nd.LatencyMs.Max, cs.LatencyMs.Max}} {
@@ -362,13 +362,13 @@ func TestCSVMatchesNDJSON(t *testing.T) {
 
 func TestParseRealCSV(t *testing.T) {
 	r := mustParse(t, "testdata/out.csv")
-	if r.Requests != 2 || r.Iterations != 2 || r.DataSentBytes != 240 || r.DataReceivedBytes != 812 || *r.VUsMax != 4 || r.DurationS != 10 {
+	if r.Operations.Count != 2 || *r.Iterations != 2 || *r.Bytes.Out != 240 || *r.Bytes.In != 812 || *r.Clients != 4 || r.DurationS != 10 {
 		t.Errorf("%+v", r)
 	}
-	eqPtr(t, "error_rate", r.ErrorRate, fp(0.5))
+	eqPtr(t, "error_rate", r.Errors.Rate, fp(0.5))
 	eqPtr(t, "max", r.LatencyMs.Max, fp(40.25))
 	eqPtr(t, "min", r.LatencyMs.Min, fp(12.5))
-	if r.Checks != (results.Checks{Passes: 1, Fails: 1}) {
+	if *r.Checks != (results.Checks{Passes: 1, Fails: 1}) {
 		t.Errorf("checks %+v", r.Checks)
 	}
 }
@@ -396,19 +396,19 @@ func TestForcedFormat(t *testing.T) {
 	if _, err := ParseFiles([]string{"testdata/handlesummary-data.json"}, Options{Format: "xml"}); err == nil || !strings.Contains(err.Error(), "unknown format") {
 		t.Errorf("unknown format: %v", err)
 	}
-	if r, err := ParseFiles([]string{"testdata/out-json-head300.ndjson"}, Options{Format: results.FormatNDJSON}); err != nil || r.Requests != 20 {
+	if r, err := ParseFiles([]string{"testdata/out-json-head300.ndjson"}, Options{Format: results.FormatNDJSON}); err != nil || r.Operations.Count != 20 {
 		t.Errorf("forced ndjson: %v", err)
 	}
 }
 
 func TestMergeSummaries(t *testing.T) {
 	r := mustParse(t, "testdata/handlesummary-data.json", "testdata/summary-full.json")
-	if r.Requests != 3020 || r.LatencyMs.Med != nil || r.LatencyMs.P95 != nil || *r.LatencyMs.Min != 1.25 || *r.LatencyMs.Max != 277.909 {
+	if r.Operations.Count != 3020 || r.LatencyMs.Med != nil || r.LatencyMs.P95 != nil || *r.LatencyMs.Min != 1.25 || *r.LatencyMs.Max != 277.909 {
 		t.Errorf("%+v %+v", r, r.LatencyMs)
 	}
 	eqPtr(t, "avg", r.LatencyMs.Avg, fp((260.90964999999994*20+12.5*3000)/3020))
-	eqPtr(t, "error_rate", r.ErrorRate, fp(10.0/3020))
-	if _, err := ParseFiles([]string{"testdata/out.csv", "./testdata/out.csv"}, Options{}); err == nil || !strings.Contains(err.Error(), "given twice") {
+	eqPtr(t, "error_rate", r.Errors.Rate, fp(10.0/3020))
+	if _, err := ParseFiles([]string{"testdata/out.csv", "./testdata/out.csv"}, Options{}); err == nil || !strings.Contains(err.Error(), "are the same file") {
 		t.Errorf("same file twice: %v", err)
 	}
 	if _, err := ParseFiles([]string{"testdata/handlesummary-data.json", "testdata/out.csv"}, Options{}); err == nil || !strings.Contains(err.Error(), "share a format") {

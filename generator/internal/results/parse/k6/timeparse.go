@@ -1,6 +1,19 @@
 package k6
 
-import "time"
+import (
+	"fmt"
+	"time"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/input"
+)
+
+// checkYear refuses sample times outside the years 2000-2199.
+func checkYear(n int64) (int64, error) {
+	if err := input.CheckTime(time.Unix(0, n)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
 
 func digits(b []byte) (int, bool) {
 	n := 0
@@ -17,13 +30,16 @@ func digits(b []byte) (int, bool) {
 // anything unusual falls back to time.Parse for exact semantics.
 func parseTime(b []byte) (int64, error) {
 	if n, ok := fastRFC3339(b); ok {
-		return n, nil
+		return checkYear(n)
+	}
+	if len(b) > 64 {
+		return 0, fmt.Errorf("%s is not an RFC 3339 time", input.Excerpt(b))
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
 		return 0, err
 	}
-	return t.UnixNano(), nil
+	return checkYear(t.UnixNano())
 }
 
 func fastRFC3339(b []byte) (int64, bool) {

@@ -1,0 +1,92 @@
+// Package parse is the one entry to the load-tool parsers: it names every
+// tool, the formats each reads and the operation unit its results count,
+// and parses the files of one run with the tool's package
+// (results/parse/<tool>).
+package parse
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
+)
+
+// Auto is the format that lets a parser detect the format per file.
+const Auto = "auto"
+
+// Options control parsing.
+type Options struct {
+	// Format is one of the tool's Formats; empty or "auto" detects it.
+	Format string
+}
+
+// Tool is one load tool's parser.
+type Tool struct {
+	Name string
+	// Unit is what its operations are.
+	Unit string
+	// Formats are the values --format takes (Auto first).
+	Formats []string
+	// Reads says in a line what is read (for --help).
+	Reads string
+	parse func(paths []string, format string) (*results.Result, error)
+}
+
+var tools = []Tool{
+	{
+		Name: results.ToolK6, Unit: results.UnitRequests, Formats: k6.Formats,
+		Reads: "handleSummary JSON, --summary-export JSON, --out json (NDJSON, gzipped too), --out csv, pod logs with the summary between K6_SUMMARY_BEGIN/END",
+		parse: func(paths []string, format string) (*results.Result, error) {
+			return k6.ParseFiles(paths, k6.Options{Format: format})
+		},
+	},
+}
+
+// Tools lists the tools, sorted by name.
+func Tools() []Tool {
+	out := slices.Clone(tools)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names lists the tool names, sorted.
+func Names() []string {
+	var n []string
+	for _, t := range Tools() {
+		n = append(n, t.Name)
+	}
+	return n
+}
+
+// Lookup finds a tool by name.
+func Lookup(name string) (Tool, error) {
+	for _, t := range tools {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return Tool{}, fmt.Errorf("unknown tool %q (want one of %s)", name, strings.Join(Names(), ", "))
+}
+
+// Files parses the outputs of one run of tool (several files: its load
+// generators, merged) into a result.
+func Files(tool string, paths []string, opt Options) (*results.Result, error) {
+	t, err := Lookup(tool)
+	if err != nil {
+		return nil, err
+	}
+	format := opt.Format
+	if format == "" {
+		format = Auto
+	}
+	if !slices.Contains(t.Formats, format) {
+		return nil, fmt.Errorf("unknown format %q for %s (want one of %s)", format, t.Name, strings.Join(t.Formats, ", "))
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no input files")
+	}
+	return t.parse(paths, format)
+}
