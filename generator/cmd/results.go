@@ -265,8 +265,16 @@ func fmtLatency(l results.Latency) string {
 	if l.Source == results.LatencyNone || !l.Any() {
 		return "none reported"
 	}
-	return fmt.Sprintf("avg %s  min %s  med %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  stddev %s  (%s, per %s)",
-		fmtOpt(l.Avg), fmtOpt(l.Min), fmtOpt(l.Med), fmtOpt(l.P90), fmtOpt(l.P95), fmtOpt(l.P99), fmtOpt(l.P999), fmtOpt(l.Max), fmtOpt(l.Stddev), l.Source, l.Per)
+	var parts []string
+	for _, f := range []struct {
+		n string
+		v *float64
+	}{{"avg", l.Avg}, {"min", l.Min}, {"med", l.Med}, {"p90", l.P90}, {"p95", l.P95}, {"p99", l.P99}, {"p99.9", l.P999}, {"max", l.Max}, {"stddev", l.Stddev}} {
+		if f.v != nil {
+			parts = append(parts, f.n+" "+format.Number(*f.v))
+		}
+	}
+	return strings.Join(parts, "  ") + "  (" + l.Source + ", per " + l.Per + ")"
 }
 
 func writeTable(w io.Writer, r *results.Result) error {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
 )
 
 // Auto is the format that lets a parser detect the format per file.
@@ -41,6 +42,13 @@ var tools = []Tool{
 		Reads: "handleSummary JSON, --summary-export JSON, --out json (NDJSON, gzipped too), --out csv, pod logs with the summary between K6_SUMMARY_BEGIN/END",
 		parse: func(paths []string, format string) (*results.Result, error) {
 			return k6.ParseFiles(paths, k6.Options{Format: format})
+		},
+	},
+	{
+		Name: results.ToolPgbench, Unit: results.UnitTransactions, Formats: pgbench.Formats,
+		Reads: "the run's output (stdout with stderr, as a pod log holds it), -l per-transaction logs, --aggregate-interval logs",
+		parse: func(paths []string, format string) (*results.Result, error) {
+			return pgbench.ParseFiles(paths, pgbench.Options{Format: format})
 		},
 	},
 }
