@@ -83,6 +83,7 @@ type parseFlags struct {
 	expectDur     time.Duration
 	durationSlack time.Duration
 	maxErrorRate  rateFlag
+	requests      int64
 }
 
 func (p *parseFlags) add(c *cobra.Command) {
@@ -91,6 +92,7 @@ func (p *parseFlags) add(c *cobra.Command) {
 	c.Flags().DurationVar(&p.expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused")
 	c.Flags().DurationVar(&p.durationSlack, "duration-slack", results.DefaultDurationSlack, "tolerance on --expect-duration")
 	c.Flags().Var(&p.maxErrorRate, "max-error-rate", "refuse runs whose error rate is above this rate in [0, 1] (or unknown)")
+	c.Flags().Int64Var(&p.requests, "requests", 0, "operations each test ran, for outputs that print none (redis-benchmark --csv and -q: its -n)")
 }
 
 func formatsHelp() string {
@@ -111,7 +113,7 @@ func (p *parseFlags) parse(args []string) (*results.Result, results.Expect, erro
 	if err != nil {
 		return nil, exp, err
 	}
-	r, err := parse.Files(p.tool, args, parse.Options{Format: p.format})
+	r, err := parse.Files(p.tool, args, parse.Options{Format: p.format, Requests: p.requests})
 	return r, exp, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/redisbench"
 )
 
 // Auto is the format that lets a parser detect the format per file.
@@ -22,6 +23,9 @@ const Auto = "auto"
 type Options struct {
 	// Format is one of the tool's Formats; empty or "auto" detects it.
 	Format string
+	// Requests is what each test ran, for outputs that do not print it
+	// (redis-benchmark --csv and -q: its -n); 0 when not given.
+	Requests int64
 }
 
 // Tool is one load tool's parser.
@@ -33,22 +37,31 @@ type Tool struct {
 	Formats []string
 	// Reads says in a line what is read (for --help).
 	Reads string
-	parse func(paths []string, format string) (*results.Result, error)
+	// TakesRequests: Options.Requests means something to this tool.
+	TakesRequests bool
+	parse         func(paths []string, opt Options) (*results.Result, error)
 }
 
 var tools = []Tool{
 	{
 		Name: results.ToolK6, Unit: results.UnitRequests, Formats: k6.Formats,
 		Reads: "handleSummary JSON, --summary-export JSON, --out json (NDJSON, gzipped too), --out csv, pod logs with the summary between K6_SUMMARY_BEGIN/END",
-		parse: func(paths []string, format string) (*results.Result, error) {
-			return k6.ParseFiles(paths, k6.Options{Format: format})
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return k6.ParseFiles(paths, k6.Options{Format: opt.Format})
 		},
 	},
 	{
 		Name: results.ToolPgbench, Unit: results.UnitTransactions, Formats: pgbench.Formats,
 		Reads: "the run's output (stdout with stderr, as a pod log holds it), -l per-transaction logs, --aggregate-interval logs",
-		parse: func(paths []string, format string) (*results.Result, error) {
-			return pgbench.ParseFiles(paths, pgbench.Options{Format: format})
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return pgbench.ParseFiles(paths, pgbench.Options{Format: opt.Format})
+		},
+	},
+	{
+		Name: results.ToolRedisBenchmark, Unit: results.UnitCommands, Formats: redisbench.Formats, TakesRequests: true,
+		Reads: "the default report (one block per test), -q lines, the --csv table (-q and --csv need --requests, the -n)",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return redisbench.ParseFiles(paths, redisbench.Options{Format: opt.Format, Requests: opt.Requests})
 		},
 	},
 }
@@ -96,5 +109,12 @@ func Files(tool string, paths []string, opt Options) (*results.Result, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no input files")
 	}
-	return t.parse(paths, format)
+	if opt.Requests < 0 {
+		return nil, fmt.Errorf("--requests %d is negative", opt.Requests)
+	}
+	if opt.Requests != 0 && !t.TakesRequests {
+		return nil, fmt.Errorf("--requests means nothing to %s: its output counts its operations", t.Name)
+	}
+	opt.Format = format
+	return t.parse(paths, opt)
 }

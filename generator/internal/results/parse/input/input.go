@@ -74,6 +74,11 @@ type Options struct {
 	// NoTimestamps disables the detection of a kubectl --timestamps prefix
 	// (formats whose lines never start with one need not pay for it).
 	NoTimestamps bool
+	// CRIsLineEnd also ends a line at a carriage return (tools that redraw
+	// a progress line with \r, like redis-benchmark): Line returns the
+	// pieces of a line one by one, all with the line's number. The line as
+	// a whole is still bounded by MaxLine.
+	CRIsLineEnd bool
 }
 
 // Reader yields the lines of one input.
@@ -97,6 +102,9 @@ type Reader struct {
 	gzipped  bool
 	// noFinalNL is set when the last line returned had no line ending.
 	noFinalNL bool
+	splitCR   bool
+	pending   []byte // the rest of a line split at \r
+	inPending bool
 }
 
 type countingReader struct {
@@ -134,6 +142,7 @@ func NewReader(name string, r io.Reader, opt Options) (*Reader, error) {
 		rd.zr, rd.gzipped = zr, true
 		rd.br = bufio.NewReaderSize(zr, opt.BufBytes)
 	}
+	rd.splitCR = opt.CRIsLineEnd
 	if !rd.detect {
 		rd.decided = true
 	}
@@ -174,6 +183,27 @@ func (r *Reader) Peek(n int) ([]byte, error) {
 // without a kubectl --timestamps prefix, or io.EOF after the last line.
 // The slice is valid until the next call.
 func (r *Reader) Line() ([]byte, error) {
+	if r.splitCR {
+		if !r.inPending {
+			line, err := r.line()
+			if err != nil {
+				return nil, err
+			}
+			r.pending, r.inPending = line, true
+		}
+		if i := bytes.IndexByte(r.pending, '\r'); i >= 0 {
+			piece := r.pending[:i]
+			r.pending = r.pending[i+1:]
+			return piece, nil
+		}
+		piece := r.pending
+		r.pending, r.inPending = nil, false
+		return piece, nil
+	}
+	return r.line()
+}
+
+func (r *Reader) line() ([]byte, error) {
 	if r.eof {
 		return nil, io.EOF
 	}

@@ -217,3 +217,15 @@ func TestStripTimestamp(t *testing.T) {
 		}
 	}
 }
+
+func TestCRIsLineEnd(t *testing.T) {
+	got, err := lines(t, "cr", " SET: rps=1\r SET: rps=2\r====== SET ======\n  5 requests\r\n", Options{CRIsLineEnd: true})
+	if err != nil || strings.Join(got, "|") != " SET: rps=1| SET: rps=2|====== SET ======|  5 requests" {
+		t.Errorf("%q %v", got, err)
+	}
+	// kubectl prefixes the line, not the pieces after each \r.
+	got, err = lines(t, "cr", "2026-12-03T13:45:02Z a\rb\r\n2026-12-03T13:45:03Z c\n", Options{CRIsLineEnd: true})
+	if err != nil || strings.Join(got, "|") != "a|b|c" {
+		t.Errorf("prefixed: %q %v", got, err)
+	}
+}
