@@ -12,6 +12,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/natsbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/redisbench"
 )
@@ -62,6 +63,13 @@ var tools = []Tool{
 		Reads: "the default report (one block per test), -q lines, the --csv table (-q and --csv need --requests, the -n)",
 		parse: func(paths []string, opt Options) (*results.Result, error) {
 			return redisbench.ParseFiles(paths, redisbench.Options{Format: opt.Format, Requests: opt.Requests})
+		},
+	},
+	{
+		Name: results.ToolNatsBench, Unit: results.UnitMessages, Formats: natsbench.Formats,
+		Reads: "nats bench (natscli v0.5.0) report with its stderr log lines (2>&1, a pod log), or its --csv file; pub, sub, service, JetStream and KV types",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return natsbench.ParseFiles(paths, natsbench.Options{Format: opt.Format})
 		},
 	},
 }
