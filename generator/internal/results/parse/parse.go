@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/fio"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/natsbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
@@ -70,6 +71,13 @@ var tools = []Tool{
 		Reads: "nats bench (natscli v0.5.0) report with its stderr log lines (2>&1, a pod log), or its --csv file; pub, sub, service, JetStream and KV types",
 		parse: func(paths []string, opt Options) (*results.Result, error) {
 			return natsbench.ParseFiles(paths, natsbench.Options{Format: opt.Format})
+		},
+	},
+	{
+		Name: results.ToolFio, Unit: results.UnitIOOperations, Formats: fio.Formats,
+		Reads: "fio's --output-format=json or json+ report (clat percentiles; json+ bins merge exactly)",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return fio.ParseFiles(paths, fio.Options{Format: opt.Format})
 		},
 	},
 }
