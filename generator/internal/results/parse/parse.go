@@ -13,6 +13,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/fio"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/kafkaperf"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/natsbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/redisbench"
@@ -78,6 +79,20 @@ var tools = []Tool{
 		Reads: "fio's --output-format=json or json+ report (clat percentiles; json+ bins merge exactly)",
 		parse: func(paths []string, opt Options) (*results.Result, error) {
 			return fio.ParseFiles(paths, fio.Options{Format: opt.Format})
+		},
+	},
+	{
+		Name: results.ToolKafkaProducer, Unit: results.UnitMessages, Formats: kafkaperf.Formats,
+		Reads: "Kafka 4.1/4.2 ProducerPerformance output: the final records-sent line (the steady-state one with --warmup-records), --print-metrics",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return kafkaperf.ParseProducer(paths, kafkaperf.Options{Format: opt.Format})
+		},
+	},
+	{
+		Name: results.ToolKafkaConsumer, Unit: results.UnitMessages, Formats: kafkaperf.Formats,
+		Reads: "Kafka 4.1/4.2 ConsumerPerformance output: its summary line (not --show-detailed-stats)",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return kafkaperf.ParseConsumer(paths, kafkaperf.Options{Format: opt.Format})
 		},
 	},
 }
