@@ -15,6 +15,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/kafkaperf"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/natsbench"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/perftest"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/pgbench"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/redisbench"
 )
@@ -93,6 +94,13 @@ var tools = []Tool{
 		Reads: "Kafka 4.1/4.2 ConsumerPerformance output: its summary line (not --show-detailed-stats)",
 		parse: func(paths []string, opt Options) (*results.Result, error) {
 			return kafkaperf.ParseConsumer(paths, kafkaperf.Options{Format: opt.Format})
+		},
+	},
+	{
+		Name: results.ToolPerfTest, Unit: results.UnitMessages, Formats: perftest.Formats,
+		Reads: "RabbitMQ PerfTest v2.25.0 console output (default or compact: intervals, stop line, summary) or its -o CSV; messages estimated from rates",
+		parse: func(paths []string, opt Options) (*results.Result, error) {
+			return perftest.ParseFiles(paths, perftest.Options{Format: opt.Format})
 		},
 	},
 }
