@@ -13,6 +13,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 )
 
@@ -135,6 +136,48 @@ func TestResultsValidateAgainstSchema(t *testing.T) {
 	}
 	if err := validateJSON(t, s, "full", b); err != nil {
 		t.Errorf("full result: %v\n%s", err, b)
+	}
+}
+
+// Every result every parser makes of its test data, that Validate
+// accepts, validates against the schema too.
+func TestEveryParserMatchesSchema(t *testing.T) {
+	s := compileSchema(t)
+	for _, tool := range parse.Tools() {
+		dir := map[string]string{
+			results.ToolK6: "k6", results.ToolPgbench: "pgbench", results.ToolRedisBenchmark: "redisbench", results.ToolNatsBench: "natsbench",
+			results.ToolFio: "fio", results.ToolKafkaProducer: "kafkaperf", results.ToolKafkaConsumer: "kafkaperf", results.ToolPerfTest: "perftest",
+		}[tool.Name]
+		files, _ := filepath.Glob(filepath.Join("parse", dir, "testdata", "*"))
+		more, _ := filepath.Glob(filepath.Join("parse", dir, "testdata", "*", "*"))
+		n := 0
+		for _, f := range append(files, more...) {
+			if st, err := os.Stat(f); err != nil || st.IsDir() || strings.Contains(f, "fuzz") || strings.HasSuffix(f, ".md") || strings.HasSuffix(f, ".sql") {
+				continue
+			}
+			opt := parse.Options{}
+			if tool.TakesRequests {
+				opt.Requests = 20000
+			}
+			r, err := parse.Files(tool.Name, []string{f}, opt)
+			if err != nil || results.Validate(r, results.Expect{}) != nil {
+				continue // another tool's file, or a refused run on purpose: the schema describes stored results
+			}
+			if r.Tool.Name != tool.Name {
+				t.Errorf("%s: tool %s", f, r.Tool.Name)
+			}
+			b, err := results.MarshalIndent(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validateJSON(t, s, f, b); err != nil {
+				t.Errorf("%s (%s): %v", f, tool.Name, err)
+			}
+			n++
+		}
+		if n < 2 {
+			t.Errorf("%s: only %d results validated", tool.Name, n)
+		}
 	}
 }
 

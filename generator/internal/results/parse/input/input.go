@@ -227,6 +227,7 @@ func (r *Reader) line() ([]byte, error) {
 				r.offset = r.next
 				return nil, r.Errorf("line longer than %d bytes (starts %s)", r.maxLine, Excerpt(r.long))
 			}
+			r.long = grow(r.long, len(line), r.maxLine)
 			r.long = append(r.long, line...)
 		}
 		line = r.long
@@ -283,6 +284,19 @@ func (r *Reader) binary(col int) error {
 // ending: a file cut short while being written.
 func (r *Reader) Truncated() bool { return r.noFinalNL }
 
+// grow makes room for n more bytes by doubling (append's growth of large
+// slices is slower, and copies more in all), never past limit.
+func grow(b []byte, n, limit int) []byte {
+	if len(b)+n <= cap(b) {
+		return b
+	}
+	c := max(2*cap(b), len(b)+n, 4096)
+	c = min(c, limit)
+	nb := make([]byte, len(b), max(c, len(b)+n))
+	copy(nb, b)
+	return nb
+}
+
 // ReadDoc returns the rest of the input as one document of at most limit
 // bytes (prefixes stripped, lines joined with \n). It refuses control
 // characters JSON never holds, so that garbage fails at once.
@@ -319,6 +333,7 @@ func (r *Reader) readAll(limit int, jsonOnly bool) ([]byte, error) {
 				}
 			}
 		}
+		doc = grow(doc, len(line)+1, limit)
 		doc = append(doc, line...)
 		doc = append(doc, '\n')
 	}

@@ -120,10 +120,13 @@ func csvError(name string, err error, after int) error {
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: line %d, column %d: %v (truncated or corrupt file?)", name, pe.Line, pe.Column, pe.Err)
 	}
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err // the input reader's error names the file and line
+	}
 	if after == 0 {
 		return fmt.Errorf("%s: header: %w", name, err)
 	}
-	return err // the input reader's error names the file and line
+	return err
 }
 
 // parseCSVTime accepts k6's "unix" (seconds, possibly fractional) and
