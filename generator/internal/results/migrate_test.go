@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,5 +133,42 @@ func TestMigrateFile(t *testing.T) {
 	}
 	if _, err := MigrateFile(filepath.Join(dir, "missing.json"), false); err == nil {
 		t.Error("a missing file migrated")
+	}
+}
+
+// FuzzDecode: any stored file decodes (version 1 upgraded, version 2 as
+// is) or is refused with an error naming it; nothing panics, and what
+// decodes marshals.
+func FuzzDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, _, err := DecodeVersion(data, "fz.json")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fz.json") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		if _, err := MarshalIndent(r); err != nil {
+			t.Fatal(err)
+		}
+		_ = Validate(r, Expect{})
+	})
+}
+
+func TestDecodeSeeds(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzDecode")
+	files, _ := filepath.Glob("testdata/v1/*.json")
+	more, _ := filepath.Glob("testdata/v1/migrated/*.json")
+	if os.Getenv("UPDATE_FUZZ_SEEDS") != "1" {
+		if e, err := os.ReadDir(dir); err != nil || len(e) == 0 {
+			t.Fatalf("no seed corpus in %s (UPDATE_FUZZ_SEEDS=1 writes it)", dir)
+		}
+		return
+	}
+	os.MkdirAll(dir, 0o755)
+	for _, f := range append(files, more...) {
+		b, _ := os.ReadFile(f)
+		name := strings.ReplaceAll(strings.TrimPrefix(f, "testdata/v1/"), "/", "-")
+		os.WriteFile(filepath.Join(dir, name), []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)), 0o644)
 	}
 }

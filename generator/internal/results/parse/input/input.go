@@ -394,14 +394,21 @@ func splitTimestamp(line []byte) (time.Time, []byte, bool) {
 // Excerpt quotes at most the first 64 bytes of b, saying how long b is
 // when it is longer: errors never echo a huge line.
 func Excerpt(b []byte) string {
-	if len(b) <= excerptBytes {
-		return strconv.Quote(string(b))
-	}
-	cut := excerptBytes
-	for cut > 0 && !utf8.RuneStart(b[cut]) {
+	cut := min(len(b), excerptBytes)
+	for cut > 0 && cut < len(b) && !utf8.RuneStart(b[cut]) {
 		cut--
 	}
-	return strconv.Quote(string(b[:cut])) + "... (" + strconv.Itoa(len(b)) + " bytes)"
+	q := strconv.Quote(string(b[:cut]))
+	// Invalid UTF-8 quotes as \xNN, four characters a byte: keep the
+	// quoted excerpt short too.
+	for len(q) > 2*excerptBytes && cut > 0 {
+		cut = cut * 3 / 4
+		q = strconv.Quote(string(b[:cut]))
+	}
+	if cut == len(b) {
+		return q
+	}
+	return q + "... (" + strconv.Itoa(len(b)) + " bytes)"
 }
 
 // Distinct refuses paths that name one file twice (the same device and

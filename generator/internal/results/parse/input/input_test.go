@@ -197,7 +197,7 @@ func TestDistinct(t *testing.T) {
 }
 
 func TestExcerpt(t *testing.T) {
-	if got := Excerpt([]byte("short")); got != `"short"` {
+	if got := Excerpt([]byte("short")); got != `"short"` || Excerpt(nil) != `""` {
 		t.Errorf("%s", got)
 	}
 	long := Excerpt(bytes.Repeat([]byte("é"), 1000))
@@ -227,5 +227,41 @@ func TestCRIsLineEnd(t *testing.T) {
 	got, err = lines(t, "cr", "2026-12-03T13:45:02Z a\rb\r\n2026-12-03T13:45:03Z c\n", Options{CRIsLineEnd: true})
 	if err != nil || strings.Join(got, "|") != "a|b|c" {
 		t.Errorf("prefixed: %q %v", got, err)
+	}
+}
+
+// FuzzLines: any input, with and without \r splitting, is read into lines
+// of at most the bound, or refused with a short error naming the input.
+func FuzzLines(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, opt := range []Options{{MaxLine: 64, BufBytes: 16}, {CRIsLineEnd: true, MaxLine: 64, BufBytes: 16}} {
+			r, err := NewReader("fz", bytes.NewReader(data), opt)
+			if err != nil {
+				continue // a gzip header that is not one
+			}
+			for {
+				l, err := r.Line()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					if !strings.HasPrefix(err.Error(), "fz") || len(err.Error()) > 300 {
+						t.Fatalf("error %q", err)
+					}
+					break
+				}
+				if len(l) > 64 {
+					t.Fatalf("a line of %d bytes past the bound of 64", len(l))
+				}
+			}
+		}
+	})
+}
+
+// Found by FuzzLines: invalid UTF-8 quotes four characters a byte; the
+// excerpt stays short anyway.
+func TestExcerptOfBinary(t *testing.T) {
+	if e := Excerpt(bytes.Repeat([]byte{0xec}, 1000)); len(e) > 2*excerptBytes+30 {
+		t.Errorf("excerpt of %d bytes: %s", len(e), e)
 	}
 }

@@ -1,13 +1,18 @@
 package k6
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/ptest"
 )
 
 const okMetric = `{"type":"Metric","data":{"name":"http_reqs","type":"counter","contains":"default","thresholds":[],"submetrics":null},"metric":"http_reqs"}` + "\n"
@@ -153,4 +158,76 @@ func TestScannerAgreesWithEncodingJSON(t *testing.T) {
 			checkScanner(t, b)
 		}
 	}
+}
+
+// Every k6 output as `kubectl logs --timestamps` prints a pod's log: the
+// prefix on every line is stripped and the figures are the same.
+func TestTimestampsOnEveryLine(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*")
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".md") || strings.Contains(f, "fuzz") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Parse(f, bytes.NewReader(data), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(f, bytes.NewReader(ptest.Prefix(data, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))), Options{})
+		if err != nil {
+			t.Fatalf("%s prefixed: %v", f, err)
+		}
+		got.Sources, want.Sources = nil, nil
+		a, _ := results.MarshalIndent(got)
+		b, _ := results.MarshalIndent(want)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: prefixed differs:\n%s\n%s", f, a, b)
+		}
+		n++
+	}
+	if n < 6 {
+		t.Fatalf("%d files", n)
+	}
+	// A prefix missing on one line is refused, naming it.
+	data, _ := os.ReadFile("testdata/out-json-head300.ndjson")
+	pre := ptest.Prefix(data, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	lines := bytes.SplitAfter(pre, []byte("\n"))
+	lines[7] = lines[7][bytes.IndexByte(lines[7], ' ')+1:]
+	if _, err := Parse("pod.log", bytes.NewReader(bytes.Join(lines, nil)), Options{}); err == nil || !strings.Contains(err.Error(), "pod.log: line 8") || !strings.Contains(err.Error(), "no kubectl --timestamps prefix") {
+		t.Errorf("missing prefix: %v", err)
+	}
+}
+
+func TestSeeds(t *testing.T) {
+	seeds := map[string][]byte{}
+	files, _ := filepath.Glob("testdata/*.*")
+	for _, f := range files {
+		if strings.HasSuffix(f, ".md") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds[filepath.Base(f)] = b
+	}
+	seeds["truncated-ndjson"] = []byte(okMetric + okPoint + okPoint[:60])
+	seeds["log-without-end"] = []byte("x\nK6_SUMMARY_BEGIN\n{\"metrics\":{}}\n")
+	ptest.WriteSeeds(t, "FuzzParse", seeds)
+	ptest.WriteSeeds(t, "FuzzScanLine", map[string][]byte{"metric": []byte(okMetric), "point": []byte(okPoint), "nested": []byte(`{"a":[1,2,{"b":null}],"c":true}`), "escapes": []byte(`{"a":"\u00e9\n\"\\"}`)})
+}
+
+// FuzzParse: any input, in every format, is refused with a short error or
+// parsed into a result that marshals.
+func FuzzParse(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, format := range Formats {
+			r, err := Parse("fuzz", bytes.NewReader(data), Options{Format: format})
+			ptest.CheckParsed(t, r, err)
+		}
+	})
 }
