@@ -55,3 +55,48 @@ func TestPriceWorkloads(t *testing.T) {
 		t.Errorf("nodes: %v %+v", err, r.Cost)
 	}
 }
+
+// Each unit prices what it counts: pgbench transactions, nats messages,
+// fio bytes.
+func TestCostUnits(t *testing.T) {
+	m := cost.Model{CPUCoreHour: 3.6, RAMGiBHour: 0, Currency: "USD"}
+	for _, tc := range []struct {
+		unit           string
+		iters, in, out *int64
+		perTx, perMsg  bool
+		gb             float64 // 0: no per_gb
+	}{
+		{unit: UnitTransactions, perTx: true},
+		{unit: UnitMessages, perMsg: true, out: n(2e9), gb: 2},
+		{unit: UnitRequests, iters: n(250), in: n(1e9), out: n(1e9), perTx: true, gb: 2},
+		{unit: UnitIOOperations, in: n(5e8), gb: 0.5},
+		{unit: UnitCommands},
+	} {
+		r := good()
+		r.Operations.Unit, r.Operations.Count = tc.unit, 1000
+		r.Errors.Count = n(0)
+		r.DurationS = 10
+		r.SetThroughput()
+		r.Iterations, r.Bytes = tc.iters, Bytes{In: tc.in, Out: tc.out}
+		r.Resources = &Resources{Containers: []ContainerUsage{{Name: "ns/p/c", CPUCoreSeconds: f(10), MemoryPeakBytes: f(0)}}}
+		if err := r.PriceWorkloads(m); err != nil {
+			t.Fatal(err)
+		}
+		c := r.Cost // 1 core for 10 s at 3.6/h = 0.01
+		if math.Abs(c.Total-0.01) > 1e-12 || math.Abs(*c.PerMillionOperations-10) > 1e-9 {
+			t.Errorf("%s: total %v per 1M %v", tc.unit, c.Total, *c.PerMillionOperations)
+		}
+		if tc.perTx != (c.PerTransaction != nil) || tc.perMsg != (c.PerMillionMessages != nil) || (tc.gb > 0) != (c.PerGB != nil) {
+			t.Errorf("%s: per transaction %v, per 1M messages %v, per GB %v", tc.unit, c.PerTransaction, c.PerMillionMessages, c.PerGB)
+		}
+		if tc.gb > 0 && math.Abs(*c.PerGB-0.01/tc.gb) > 1e-12 {
+			t.Errorf("%s: per GB %v, want %v", tc.unit, *c.PerGB, 0.01/tc.gb)
+		}
+		if tc.unit == UnitTransactions && math.Abs(*c.PerTransaction-0.01/1000) > 1e-15 {
+			t.Errorf("per transaction %v", *c.PerTransaction)
+		}
+		if err := Validate(r, Expect{}); err != nil {
+			t.Error(err)
+		}
+	}
+}

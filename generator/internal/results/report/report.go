@@ -70,13 +70,8 @@ type Row struct {
 func metrics(unit string, sets ...[]*results.Result) (ms []stats.Metric, declared map[string]bool) {
 	ms = append(ms, stats.Metrics(unit)...)
 	ms = append(ms,
-		stats.Metric{Name: "cost per transaction", Money: true, Get: stats.CostOf(func(c *cost.Estimate) *float64 { return c.PerTransaction })},
-		stats.Metric{Name: "cost per GB", Money: true, Get: stats.CostOf(func(c *cost.Estimate) *float64 { return c.PerGB })},
 		stats.Metric{Name: "monthly cost", Money: true, Get: stats.CostOf(func(c *cost.Estimate) *float64 { v := c.MonthlyProjection; return &v })},
 	)
-	if unit != results.UnitMessages {
-		ms = append(ms, stats.Metric{Name: stats.CostPerMillion(results.UnitMessages), Money: true, Get: stats.CostOf(func(c *cost.Estimate) *float64 { return c.PerMillionMessages })})
-	}
 	units := map[string]string{}
 	for _, s := range sets {
 		for _, r := range s {

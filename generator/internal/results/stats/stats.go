@@ -51,8 +51,9 @@ func CostOf(get func(*cost.Estimate) *float64) func(*results.Result) *float64 {
 }
 
 // Metrics are the figures compared for runs whose operations are of unit,
-// in table order: throughput in unit/s, latency percentiles, error rate and
-// the cost of a million operations.
+// in table order: throughput in unit/s, latency percentiles, error rate,
+// the cost of a million operations (requests, transactions, messages...),
+// of a transaction and of a GB moved.
 func Metrics(unit string) []Metric {
 	return []Metric{
 		{Name: "throughput", Unit: unit + "/s", HigherIsBetter: true, Get: func(r *results.Result) *float64 { return f64(r.ThroughputPerS) }},
@@ -61,6 +62,9 @@ func Metrics(unit string) []Metric {
 		{Name: "p99 latency", Unit: "ms", Get: func(r *results.Result) *float64 { return r.LatencyMs.P99 }},
 		{Name: "error rate", Get: func(r *results.Result) *float64 { return r.Errors.Rate }},
 		{Name: CostPerMillion(unit), Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerMillionOperations })},
+		// A pgbench transaction, or a k6 iteration; rows no run has are left out.
+		{Name: "cost per transaction", Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerTransaction })},
+		{Name: "cost per GB", Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerGB })},
 	}
 }
 
