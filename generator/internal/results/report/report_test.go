@@ -185,3 +185,27 @@ func TestReportNeedsCurrent(t *testing.T) {
 		t.Error("empty input accepted")
 	}
 }
+
+// A pgbench experiment: rows and the layers table in transactions.
+func TestReportOtherUnit(t *testing.T) {
+	tx := func(variant string, n int) []*results.Result {
+		rs := runs(variant, n, 5, 9, 0.2)
+		for _, r := range rs {
+			r.Tool.Name, r.Operations.Unit, r.Iterations = results.ToolPgbench, results.UnitTransactions, nil
+			e := r.Cost.WithUnits(r.CostUnits())
+			r.Cost = &e
+		}
+		return rs
+	}
+	rep, err := Build(Input{Experiment: "db", Current: map[string][]*results.Result{"pg": tx("pg", 6), "pgbouncer": tx("pgbouncer", 6)}, Layers: []string{"pg", "pgbouncer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Markdown(&b)
+	for _, want := range []string{"| throughput | — | 1010 transactions/s", "| cost per 1M transactions | — |", "| cost per transaction | — | 2.021e-07 USD", "| layer | runs | p50 | p99 | cost per 1M transactions |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
