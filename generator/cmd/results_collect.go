@@ -44,6 +44,10 @@ any query returns no data or a NaN or negative value, or the result fails
 validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			exp := results.Expect{Duration: expectDur, DurationSlack: slack, MaxErrorRate: maxErr.v}
+			if err := results.CheckExpect(exp); err != nil {
+				return err
+			}
 			root, _ := c.Flags().GetString("root")
 			src, err := load.Load(root)
 			if err != nil {
@@ -72,10 +76,6 @@ validation.`,
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			exp := results.Expect{Duration: expectDur, DurationSlack: slack, MaxErrorRate: maxErr.v}
-			if err := results.CheckExpect(exp); err != nil {
-				return err
-			}
 			path, err := collect.CollectAndStore(ctx, collect.Sources{Kube: kube, Prom: prom}, collect.Options{
 				Lab: src.Lab, Experiment: e, Variant: variant, Run: run, RunID: runID, Expect: exp, RepoRoot: root,
 			}, dir)
