@@ -261,6 +261,19 @@ func TestToolBenchmarkErrors(t *testing.T) {
 			at: `natsBench: {url`, field: "benchmark.natsBench.duration", msg: "duration needs throughput",
 		},
 		{
+			name: "a JetStream stream larger than nats bench makes",
+			bench: `lab: phases: data: experiments: db: benchmark: {
+	tool: "nats-bench"
+	natsBench: {
+		url:      "nats://nats.$namespace.svc:4222"
+		messages: 2000000
+		size:     1024
+		jetstream: storage: "file"
+	}
+}`,
+			at: `messages: 2000000`, field: "benchmark.natsBench.messages", msg: "2000000 messages of 1024 bytes exceed the 1 GB stream",
+		},
+		{
 			name: "kafka JVMs beyond the runner",
 			bench: `lab: phases: data: experiments: db: benchmark: {
 	tool: "kafka-perf"

@@ -144,6 +144,18 @@ func checkLoad(l model.Load, p func(...string) cue.Path, add adder) {
 				add(bl("timeout"), "timeout %s is not longer than the run (%s)", n.Timeout, n.Duration)
 			}
 		}
+		if n.JetStream != nil {
+			// nats bench makes its stream with --maxbytes 1GB (the default).
+			msgs := n.Messages
+			if n.Duration != "" && n.Throughput != nil {
+				if d, err := time.ParseDuration(n.Duration); err == nil {
+					msgs = *n.Throughput * int(d/time.Second)
+				}
+			}
+			if int64(msgs)*int64(n.Size) > 1_000_000_000 {
+				add(bl("messages"), "%d messages of %d bytes exceed the 1 GB stream nats bench makes: send fewer or smaller messages", msgs, n.Size)
+			}
+		}
 		if n.JetStream == nil && n.Subscribers > 0 && n.Duration != "" {
 			add(bl("subscribers"), "Core NATS subscribers wait for a message count: run a fixed count of messages (no duration) with subscribers")
 		}
