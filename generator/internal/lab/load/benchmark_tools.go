@@ -40,6 +40,9 @@ func (s *Source) checkLoads(e *model.Experiment, bp func(...string) cue.Path, ad
 			"scenarios":  len(b.Scenarios) > 0,
 			"requests":   len(b.Requests) > 0,
 			"thresholds": len(b.Thresholds) > 0,
+			// The defaults (false) cannot be told from unset: only true is a mistake.
+			"noConnectionReuse":     b.NoConnectionReuse,
+			"insecureSkipTLSVerify": b.InsecureSkipTLSVerify,
 		}
 		for _, f := range slices.Sorted(maps.Keys(k6Fields)) {
 			if k6Fields[f] {

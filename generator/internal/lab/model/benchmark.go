@@ -31,6 +31,8 @@ type Benchmark struct {
 	Scenarios               map[string]*Scenario `json:"scenarios"`
 	Requests                map[string]*Request  `json:"requests"`
 	Thresholds              map[string][]string  `json:"thresholds"`
+	NoConnectionReuse       bool                 `json:"noConnectionReuse"`
+	InsecureSkipTLSVerify   bool                 `json:"insecureSkipTLSVerify"`
 	Runner                  Runner               `json:"runner"`
 	TTLSecondsAfterFinished int                  `json:"ttlSecondsAfterFinished"`
 

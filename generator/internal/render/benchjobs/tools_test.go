@@ -269,3 +269,28 @@ func need(t *testing.T, bins ...string) {
 		}
 	}
 }
+
+// TestK6ConnectionOptions: the connection options reach both the measured
+// and the warm-up options, and only when set (the other scripts stay as
+// they were).
+func TestK6ConnectionOptions(t *testing.T) {
+	exps := scripts(t, newLab(t, testdataPhases(t)))
+	e := exps["web-comparison"]
+	plain, err := Script(e, "test.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(plain), "noConnectionReuse") || strings.Contains(string(plain), "insecureSkipTLSVerify") {
+		t.Fatal("options rendered without being set")
+	}
+	e.Benchmark.NoConnectionReuse, e.Benchmark.InsecureSkipTLSVerify = true, true
+	s, err := Script(e, "test.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{"noConnectionReuse: true,", "insecureSkipTLSVerify: true,"} {
+		if n := strings.Count(string(s), o); n != 2 {
+			t.Errorf("%q %d times, want in the warm-up's and the measured options", o, n)
+		}
+	}
+}
