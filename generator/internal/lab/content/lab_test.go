@@ -159,9 +159,15 @@ func TestNamesOthersDependOn(t *testing.T) {
 // 1-2; Prometheus, VictoriaMetrics and SeaweedFS in phase 3) stays so;
 // more may be validated as the lab progresses.
 func TestStatusMatchesRoadmap(t *testing.T) {
-	validated := map[string]bool{"prometheus-tutorial": true, "tsdb-comparison": true, "seaweedfs-tutorial": true}
+	// The experiments the roadmap reports (experiments added since, such
+	// as argocd-sync-time in phase 1, start planned like any other).
+	validated := map[string]bool{
+		"platform": true, "http-baseline": true,
+		"image-signing": true, "sbom": true, "admission-verification": true, "image-updater": true,
+		"prometheus-tutorial": true, "tsdb-comparison": true, "seaweedfs-tutorial": true,
+	}
 	for _, e := range experiments(realLab(t).Lab) {
-		want := e.Phase == "platform" || e.Phase == "supply-chain" || validated[e.Name]
+		want := validated[e.Name]
 		if want && e.Status != "validated" {
 			t.Errorf("%s (%s): status %s, the roadmap reports it validated", e.Name, e.Source, e.Status)
 		}
@@ -222,6 +228,15 @@ func TestChartVersionsExact(t *testing.T) {
 	}
 }
 
+// exceptions are the findings an experiment needs to measure what it
+// measures, by check and experiment/component, with the reason.
+var exceptions = map[string]map[string]string{
+	"more than one replica": {
+		"deployment-strategies/rollout": "a replica-weighted canary's steps (20%, 50%) are shares of its 5 replicas",
+		"chaos-resilience/app":          "a killed pod is survived only by the other replicas: the hypothesis needs 3",
+	},
+}
+
 func TestValues(t *testing.T) {
 	checks := []struct {
 		name  string
@@ -236,6 +251,10 @@ func TestValues(t *testing.T) {
 		t.Run(ch.name, func(t *testing.T) {
 			for _, u := range units(realLab(t).Lab) {
 				for _, f := range ch.check(u.c.Values) {
+					if why, ok := exceptions[ch.name][u.e.Name+"/"+u.c.Name]; ok {
+						t.Logf("%s: %s (allowed: %s)", u, f, why)
+						continue
+					}
 					t.Errorf("%s: %s", u, f)
 				}
 			}
