@@ -105,8 +105,17 @@ type Component struct {
 	// Rendered is nil when unset: see Component.IsRendered.
 	Rendered *bool `json:"rendered,omitempty"`
 
+	// Replicas lifts the one-replica rule, saying why.
+	Replicas *Replicas `json:"replicas,omitempty"`
+
 	// LocalChart tells that Path holds a Helm chart (a Chart.yaml); set by load.
 	LocalChart bool `json:"-"`
+}
+
+// Replicas mirrors #Component.replicas.
+type Replicas struct {
+	Max    int    `json:"max"`
+	Reason string `json:"reason"`
 }
 
 // Chart mirrors #Chart.

@@ -539,7 +539,6 @@ func messages(msgBytes int64, mps, bps, secs float64) (int64, error) {
 	return best, nil
 }
 
-func i64(v int64) *int64     { return &v }
 func f64(v float64) *float64 { return &v }
 
 func (l *lat) ms(per string, percentiles bool) results.Latency {

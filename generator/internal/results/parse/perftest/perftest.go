@@ -55,7 +55,6 @@ type file struct {
 	format    string
 	src       input.Source
 	intervals []interval
-	step      float64 // compact rows: seconds between rows
 	sendAvg   *float64
 	rcvAvg    *float64
 	consumer  *lat6
@@ -78,7 +77,6 @@ var (
 	reAvg      = regexp.MustCompile(`^(sending|receiving) rate avg: (\S+) msg/s$`)
 	reCompact  = regexp.MustCompile(`^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d)\s+(.*)$`)
 	reCompRate = regexp.MustCompile(`(\S+) msg/s`)
-	reCompLat  = regexp.MustCompile(`(\d+)/(\d+)/(\d+)/(\d+)/(\d+)/(\d+) (\S+)`)
 )
 
 func rate(s string) (float64, error) {
