@@ -66,8 +66,15 @@ func (r *renderer) run() error {
 	if err := kyverno.Render(r.lab, r.t); err != nil {
 		return err
 	}
-	if err := dashboards.Render(r.lab, exps, r.t); err != nil {
+	placed, err := dashboards.Render(r.lab, exps, r.t)
+	if err != nil {
 		return err
+	}
+	for _, p := range placed {
+		app := argocd.DirectoryApp(r.lab, p.Cluster, dashboards.AppName, p.Project, p.Namespace, dashboards.Dir, p.Include)
+		if err := r.add("clusters/"+p.Cluster.Name+"/dashboards.yaml", r.lab.Files.Conduct, app); err != nil {
+			return err
+		}
 	}
 	if err := r.discovery(); err != nil {
 		return err

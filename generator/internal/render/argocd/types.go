@@ -49,6 +49,8 @@ type Helm struct {
 // Directory holds a plain-directory source's options.
 type Directory struct {
 	Recurse bool `json:"recurse,omitempty"`
+	// Include is a glob, or {glob,glob}, of the files synced.
+	Include string `json:"include,omitempty"`
 }
 
 // Destination is where an Application deploys.

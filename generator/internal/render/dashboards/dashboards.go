@@ -16,14 +16,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/yamlenc"
 )
@@ -77,29 +75,45 @@ func FindHost(exps []*model.Experiment) *Host {
 	return nil
 }
 
-// Files is what Render adds, for tests: path to the panels' queries.
-type Files map[string][]Panel
+// Files is what render added: the panels' queries by path, for checks
+// against a real Prometheus, and where the dashboards are synced.
+type Files struct {
+	Panels     map[string][]Panel
+	Placements []Placement
+}
+
+// Placement is one cluster's sync of the dashboards: the files of
+// Dir to include (the lab's, and those of the experiments conducted
+// there) into the host's namespace, in the host's phase project (which
+// lists that namespace). render/argocd turns it into an Application.
+type Placement struct {
+	Cluster   *model.Cluster
+	Project   string
+	Namespace string
+	Include   []string
+}
 
 // Render adds apps/dashboards/ (a ConfigMap per experiment's dashboard, the
-// cost-efficiency dashboard, the cost PrometheusRule) and, for each
-// cluster conducting the host experiment, clusters/<cluster>/dashboards.yaml.
-func Render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) error {
-	_, err := render(lab, exps, t)
-	return err
+// cost-efficiency dashboard, the cost PrometheusRule) and returns, for each
+// cluster conducting the host experiment, where they are synced.
+func Render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) ([]Placement, error) {
+	f, err := render(lab, exps, t)
+	return f.Placements, err
 }
 
 // Panels renders the lab's dashboards and rules into a scratch tree and
 // returns their queries by file, for checks against a real Prometheus.
-func Panels(lab *model.Lab) (Files, error) {
-	return render(lab, lab.Experiments(), tree.New())
+func Panels(lab *model.Lab) (map[string][]Panel, error) {
+	f, err := render(lab, lab.Experiments(), tree.New())
+	return f.Panels, err
 }
 
 func render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) (Files, error) {
 	h := FindHost(exps)
 	if h == nil {
-		return nil, nil
+		return Files{}, nil
 	}
-	out := Files{}
+	out := Files{Panels: map[string][]Panel{}}
 	finopsSource := lab.Files.FinOps
 	if lab.FinOps == nil {
 		finopsSource = h.Experiment.Source
@@ -107,31 +121,31 @@ func render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) (Files, erro
 	for _, e := range exps {
 		d, panels, err := Experiment(lab, e, e.Namespaces())
 		if err != nil {
-			return nil, err
+			return Files{}, err
 		}
 		j, err := JSON(d)
 		if err != nil {
-			return nil, err
+			return Files{}, err
 		}
 		p := Dir + "/experiments/" + e.Name + ".yaml"
 		if err := add(t, p, e.Source, configMap(lab, h, "grafana-dashboard-"+e.Name, e.Name, e.Name+".json", j)); err != nil {
-			return nil, err
+			return Files{}, err
 		}
-		out[p] = panels
+		out.Panels[p] = panels
 	}
 	d, panels, err := CostEfficiency(lab, exps)
 	if err != nil {
-		return nil, err
+		return Files{}, err
 	}
 	j, err := JSON(d)
 	if err != nil {
-		return nil, err
+		return Files{}, err
 	}
 	p := Dir + "/lab/cost-efficiency.yaml"
 	if err := add(t, p, finopsSource, configMap(lab, h, "grafana-dashboard-"+lab.Name+"-cost-efficiency", "", "cost-efficiency.json", j)); err != nil {
-		return nil, err
+		return Files{}, err
 	}
-	out[p] = panels
+	out.Panels[p] = panels
 	rl := map[string]string{labels.PartOf: lab.Name}
 	rule := PrometheusRule(lab, h.Namespace, rl)
 	var rp []Panel
@@ -139,16 +153,16 @@ func render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) (Files, erro
 		for _, r := range g.Rules {
 			name := r.Record + r.Alert
 			if err := Check(finopsSource+": "+g.Name+"/"+name, r.Expr.String()); err != nil {
-				return nil, err
+				return Files{}, err
 			}
 			rp = append(rp, Panel{Title: name, Expr: r.Expr.String()})
 		}
 	}
 	p = Dir + "/lab/cost-anomalies.yaml"
 	if err := add(t, p, finopsSource, rule); err != nil {
-		return nil, err
+		return Files{}, err
 	}
-	out[p] = rp
+	out.Panels[p] = rp
 	for _, cn := range slices.Sorted(maps.Keys(lab.Clusters)) {
 		cl := lab.Clusters[cn]
 		var on []string
@@ -161,9 +175,7 @@ func render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) (Files, erro
 			continue
 		}
 		slices.Sort(on)
-		if err := add(t, "clusters/"+cn+"/dashboards.yaml", "phases/conduct.cue", application(lab, cl, h, append([]string{"lab/*.yaml"}, on...))); err != nil {
-			return nil, err
-		}
+		out.Placements = append(out.Placements, Placement{Cluster: cl, Project: h.Experiment.Phase, Namespace: h.Namespace, Include: append([]string{"lab/*.yaml"}, on...)})
 	}
 	return out, nil
 }
@@ -185,38 +197,5 @@ func configMap(lab *model.Lab, h *Host, name, experiment, key string, body []byt
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.Namespace, Labels: l},
 		Data:       map[string]string{key: string(body)},
-	}
-}
-
-// application syncs the dashboards of the lab and of the experiments
-// conducted on the cluster into the host's namespace, in the host's
-// phase project (which lists that namespace), once its CRDs exist.
-func application(lab *model.Lab, cl *model.Cluster, h *Host, include []string) map[string]any {
-	return map[string]any{
-		"apiVersion": argocd.APIVersion,
-		"kind":       "Application",
-		"metadata": map[string]any{
-			"name":        AppName,
-			"namespace":   lab.ArgoCDNamespace,
-			"labels":      map[string]any{labels.PartOf: lab.Name},
-			"annotations": map[string]any{labels.ArgoSyncWave: "1"},
-			"finalizers":  []any{"resources-finalizer.argocd.argoproj.io"},
-		},
-		"spec": map[string]any{
-			"project": h.Experiment.Phase,
-			"source": map[string]any{
-				"repoURL":        lab.RepoURL,
-				"path":           Dir,
-				"targetRevision": lab.Revision,
-				"directory":      map[string]any{"recurse": true, "include": "{" + strings.Join(include, ",") + "}"},
-			},
-			"destination": map[string]any{"server": cl.Server, "namespace": h.Namespace},
-			"syncPolicy": map[string]any{
-				"automated": map[string]any{"prune": true, "selfHeal": true},
-				// The PrometheusRule CRD comes with kube-prometheus-stack.
-				"syncOptions": []any{"ServerSideApply=true", "SkipDryRunOnMissingResource=true"},
-				"retry":       map[string]any{"limit": 10, "backoff": map[string]any{"duration": "30s", "factor": 2, "maxDuration": "5m"}},
-			},
-		},
 	}
 }

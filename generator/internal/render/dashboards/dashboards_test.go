@@ -147,7 +147,7 @@ func labQueries(t *testing.T) []labQuery {
 	return out
 }
 
-func slicesSorted(m dashboards.Files) []string {
+func slicesSorted(m map[string][]dashboards.Panel) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
