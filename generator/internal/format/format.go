@@ -6,6 +6,8 @@ package format
 import (
 	"math"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // Number prints v with four significant digits and no exponent for the
@@ -51,4 +53,17 @@ func Sig4(v float64) float64 {
 		return v
 	}
 	return r
+}
+
+// Duration prints d as a person writes it: "6h", "1h30m", "2m30s", "500ms"
+// (time.Duration's String prints "6h0m0s").
+func Duration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

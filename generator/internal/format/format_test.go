@@ -3,6 +3,7 @@ package format
 import (
 	"math"
 	"testing"
+	"time"
 )
 
 func TestNumber(t *testing.T) {
@@ -58,4 +59,24 @@ func FuzzNumber(f *testing.F) {
 		}
 		_ = Plain(v)
 	})
+}
+
+func TestDuration(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{6 * time.Hour, "6h"},
+		{90 * time.Minute, "1h30m"},
+		{time.Hour + 30*time.Second, "1h0m30s"},
+		{150 * time.Second, "2m30s"},
+		{2 * time.Minute, "2m"},
+		{500 * time.Millisecond, "500ms"},
+		{0, "0s"},
+		{900*time.Hour + 150*time.Second, "900h2m30s"},
+	} {
+		if got := Duration(c.d); got != c.want {
+			t.Errorf("Duration(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
 }

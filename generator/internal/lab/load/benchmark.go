@@ -5,9 +5,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"cuelang.org/go/cue"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 )
 
@@ -93,6 +95,14 @@ func (s *Source) checkBenchmark(e *model.Experiment, p func(...string) cue.Path,
 		if _, err := sc.End(); err != nil {
 			add(bp("scenarios", sn), "%v", err)
 		}
+	}
+	run := b.MaxRunDuration()
+	if b.Warmup != nil {
+		w, _ := time.ParseDuration(b.Warmup.Duration)
+		run += w
+	}
+	if run > model.MaxRun {
+		add(bp("scenarios"), "one run, warm-up included, lasts up to %s, above the %s a run may last: is an h meant to be an m? (split a soak test into repetitions)", format.Duration(run), format.Duration(model.MaxRun))
 	}
 	if _, ok := b.Scenarios[model.WarmupScenario]; ok && b.Warmup != nil {
 		add(bp("scenarios", model.WarmupScenario), "the name %q is the warm-up's: rename the scenario", model.WarmupScenario)

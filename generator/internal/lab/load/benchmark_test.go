@@ -219,6 +219,14 @@ func TestToolBenchmarkErrors(t *testing.T) {
 			at: `duration: "1500ms"`, field: "benchmark.pgbench.duration", msg: "must be a whole number of seconds",
 		},
 		{
+			name: "a run of hours where minutes were meant",
+			bench: `lab: phases: data: experiments: db: benchmark: {
+	tool: "pgbench"
+	pgbench: {host: "pg-rw.$namespace.svc", duration: "20h"}
+}`,
+			at: `duration: "20h"`, field: "benchmark.pgbench.duration", msg: "one run lasts 20h, above the 6h a run may last",
+		},
+		{
 			name: "builtin and script",
 			bench: `lab: phases: data: experiments: db: benchmark: {
 	tool: "pgbench"

@@ -9,6 +9,7 @@ import (
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 )
 
@@ -105,6 +106,16 @@ func checkLoad(l model.Load, p func(...string) cue.Path, add adder) {
 		}
 		return x
 	}
+	defer func() {
+		if d := l.Measured(); d > model.MaxRun {
+			// fio's jobs add up; the other tools run for one duration.
+			field := "duration"
+			if l.Tool == model.ToolFio {
+				field = "jobs"
+			}
+			add(bl(field), "one run lasts %s, above the %s a run may last: is an h meant to be an m? (split a soak test into repetitions)", format.Duration(d), format.Duration(model.MaxRun))
+		}
+	}()
 	mem, memErr := resource.ParseQuantity(l.Runner.Memory)
 	switch l.Tool {
 	case model.ToolPgbench:

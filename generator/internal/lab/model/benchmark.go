@@ -186,6 +186,11 @@ func (b *Benchmark) TestDuration() time.Duration {
 	return longest
 }
 
+// MaxRun bounds one measured run of any load tool. A run longer than this
+// is far more often a typo (h for m) than a plan, and its Jobs hold a node,
+// and its cost, for all that time; a soak test is split into repetitions.
+const MaxRun = 6 * time.Hour
+
 // MaxRunDuration is the longest one measured run can last, graceful stops
 // included.
 func (b *Benchmark) MaxRunDuration() time.Duration {

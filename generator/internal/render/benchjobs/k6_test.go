@@ -485,6 +485,7 @@ func TestBadInput(t *testing.T) {
 		{"threshold on unknown request", `thresholds: "http_req_duration{name:reed}": ["p(99)<1"]`, []string{`no request "reed"`}},
 		{"scenario named warmup", `scenarios: warmup: {executor: "constant-vus", vus: 1, duration: "1m"}`, []string{`benchmark.scenarios.warmup: the name "warmup" is the warm-up's`}},
 		{"maxVUs below preAllocatedVUs", `scenarios: more: {executor: "constant-arrival-rate", rate: 1, duration: "1m", preAllocatedVUs: 5, maxVUs: 2}`, []string{"benchmark.scenarios.more.maxVUs: maxVUs 2 is below preAllocatedVUs 5"}},
+		{"a run of hours", `scenarios: more: {executor: "constant-vus", vus: 1, duration: "7h"}`, []string{"benchmark.scenarios: one run, warm-up included, lasts up to 7h0m40s, above the 6h a run may last"}},
 		{"body on GET", `requests: read: body: "x"`, []string{"benchmark.requests.read.body: a GET request has no body"}},
 	}
 	for _, c := range cases {
