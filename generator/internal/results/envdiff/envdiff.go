@@ -64,7 +64,7 @@ func Of(rs []*results.Result) map[string][]string {
 				put("load script sha256", ri.ScriptSHA256)
 			}
 			for _, c := range ri.Charts {
-				put("chart "+c.Component, c.Repository+" "+c.Chart+" "+c.Version)
+				put("chart "+c.Component, c.Chart+" "+c.Version+" from "+c.Repository)
 			}
 			for _, im := range ri.Images {
 				put("image "+containerName(im.Container), image(im))

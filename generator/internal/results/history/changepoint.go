@@ -173,6 +173,15 @@ type Interval struct{ Lo, Hi int }
 // hold two segments of minSeg points.
 func SeededIntervals(n, minSeg int) []Interval {
 	var out []Interval
+	for _, sc := range seededScales(n, minSeg) {
+		out = append(out, sc...)
+	}
+	return out
+}
+
+// seededScales are the seeded intervals, one slice per scale.
+func seededScales(n, minSeg int) [][]Interval {
+	var out [][]Interval
 	for k := 0; ; k++ {
 		length := float64(n) / math.Pow(2, float64(k))
 		if length < float64(2*minSeg) {
@@ -183,6 +192,7 @@ func SeededIntervals(n, minSeg int) []Interval {
 		if count > 1 {
 			shift = (float64(n) - length) / float64(count-1)
 		}
+		var sc []Interval
 		for i := 0; i < count; i++ {
 			lo := int(math.Floor(float64(i) * shift))
 			hi := int(math.Ceil(float64(i)*shift + length))
@@ -190,9 +200,10 @@ func SeededIntervals(n, minSeg int) []Interval {
 				hi = n
 			}
 			if hi-lo >= 2*minSeg {
-				out = append(out, Interval{lo, hi})
+				sc = append(sc, Interval{lo, hi})
 			}
 		}
+		out = append(out, sc)
 	}
 }
 
@@ -215,9 +226,47 @@ func splitP(x []float64, t, minSeg int, k float64) float64 {
 	return math.Min(1, 2*math.Min(pp, pm))
 }
 
+// bestSplitP is the smallest SplitP an interval of n points can give: two
+// sides of n/2 points each, every point of one above every point of the
+// other (the exact Mann-Whitney p of complete separation is 2/C(n, n/2)).
+func bestSplitP(n, minSeg int) float64 {
+	t := n / 2
+	lc, _ := math.Lgamma(float64(n + 1))
+	la, _ := math.Lgamma(float64(t + 1))
+	lb, _ := math.Lgamma(float64(n - t + 1))
+	pm := 2 * math.Exp(la+lb-lc) * float64(n-2*minSeg+1)
+	pp := pettittP(float64(t*(n-t)), n)
+	return math.Min(1, 2*math.Min(pp, pm))
+}
+
+// Searched are the seeded intervals Detect tests: scale by scale from the
+// longest, as long as an interval of the scale could reach significance at
+// alpha / m, m the number of intervals of the scales kept so far. Shorter
+// intervals could never show a change and would only raise m. The choice
+// depends on n and the options, never on the data, so the Bonferroni
+// correction over them holds.
+func Searched(n int, o Options) []Interval {
+	o = o.norm()
+	var out []Interval
+	for _, sc := range seededScales(n, o.MinSegment) {
+		if len(sc) == 0 {
+			break
+		}
+		shortest := n
+		for _, iv := range sc {
+			shortest = min(shortest, iv.Hi-iv.Lo)
+		}
+		if bestSplitP(shortest, o.MinSegment) >= o.Alpha/float64(len(out)+len(sc)) {
+			break
+		}
+		out = append(out, sc...)
+	}
+	return out
+}
+
 // Detect finds the change points of a series: the indices at which a new
 // segment starts, sorted. It is seeded binary segmentation (see
-// SeededIntervals) with Pettitt's rank statistic and greedy selection:
+// SeededIntervals, Searched) with Pettitt's rank statistic and greedy selection:
 // every seeded interval proposes a split, where the standardized U_t (see
 // Pettitt) or the standardized cumulative sum of the values peaks,
 // whichever has the smaller SplitP; the most
@@ -231,7 +280,7 @@ func splitP(x []float64, t, minSeg int, k float64) float64 {
 // alpha, benchmath).
 func Detect(x []float64, o Options) []int {
 	o = o.norm()
-	ivs := SeededIntervals(len(x), o.MinSegment)
+	ivs := Searched(len(x), o)
 	if len(ivs) == 0 {
 		return nil
 	}

@@ -17,7 +17,7 @@ type MarkdownOptions struct {
 
 // Method describes the change-point detection, for the report and the docs.
 func (h *History) Method() string {
-	return fmt.Sprintf("Change points: binary segmentation with Pettitt's test, each split kept when the Mann-Whitney U test between the segments it separates gives p < %s, with at least %d runs a segment.", format.Number(h.Alpha), h.MinSegment)
+	return fmt.Sprintf("Change points: seeded binary segmentation with Pettitt's rank statistic, Bonferroni-corrected over the intervals searched, each change kept when the Mann-Whitney U test between the segments it separates gives p < %s; at least %d runs a segment.", format.Number(h.Alpha), h.MinSegment)
 }
 
 func withUnit(v float64, unit string) string {
