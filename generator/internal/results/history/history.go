@@ -249,7 +249,7 @@ func buildVariant(name string, rs []Run, o Options) (*Variant, []string, error) 
 		pts[i] = p
 	}
 	if untimed > 0 {
-		warns = append(warns, fmt.Sprintf("%s: %d run(s) record no time and are not committed: placed last, by run id", name, untimed))
+		warns = append(warns, fmt.Sprintf("%s: %d run(s) record no time and are not committed: ordered by run id, after the runs that have one", name, untimed))
 	}
 	sort.SliceStable(pts, func(i, j int) bool {
 		a, b := pts[i], pts[j]
