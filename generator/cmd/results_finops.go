@@ -9,13 +9,72 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/finops/tradeoff"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/history"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/reprice"
 )
 
 // resultsFinOpsCmds are the results verbs that weigh latency against cost.
 func resultsFinOpsCmds(s *Settings) []*cobra.Command {
-	return []*cobra.Command{newResultsTradeoffCmd(s), newResultsHistoryCmd(s)}
+	return []*cobra.Command{newResultsTradeoffCmd(s), newResultsHistoryCmd(s), newResultsRepriceCmd(s)}
+}
+
+func newResultsRepriceCmd(s *Settings) *cobra.Command {
+	var experiment, dir, sheetFile string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "reprice --experiment E [--price-sheet FILE]",
+		Short: "Recompute the cost of stored results under today's prices (or another sheet): stored against new, per run",
+		Long: `reprice reads the experiment's stored results (DIR/<experiment>/<variant>/*.json)
+and recomputes each run's cost from what it recorded - its containers' usage
+and requests, or the nodes it ran on, over its duration - with the rule
+collect prices by, under the lab's price sheet (lab.costModel in CUE: today's
+prices) or the JSON sheet given with --price-sheet (the fields of #CostModel).
+It prints the stored and the new monthly projection and their difference per
+run, and the medians per variant. Stored results are never changed; a run that
+was not priced, or lacks what pricing needs, is listed with the reason.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			root, err := s.Root()
+			if err != nil {
+				return err
+			}
+			var cm labmodel.CostModel
+			sheet := "the lab's price sheet (lab.costModel)"
+			if sheetFile != "" {
+				if cm, err = reprice.ReadSheet(sheetFile); err != nil {
+					return err
+				}
+				sheet = "the price sheet " + sheetFile
+			} else {
+				src, err := load.Load(root)
+				if err != nil {
+					return err
+				}
+				cm = src.Lab.CostModel
+			}
+			runs, err := loadExperimentRuns(root, dir, experiment)
+			if err != nil {
+				return err
+			}
+			rp, err := reprice.Build(experiment, sheet, cm, runs)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeResultsJSON(c.OutOrStdout(), rp)
+			}
+			return rp.Markdown(c.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&experiment, "experiment", "", "experiment name (required)")
+	c.Flags().StringVar(&dir, "dir", "benchmarks/results", "results directory, relative to the repository root")
+	c.Flags().StringVar(&sheetFile, "price-sheet", "", "JSON price sheet with #CostModel's fields (default: the lab's lab.costModel)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("experiment")
+	return c
 }
 
 func newResultsHistoryCmd(s *Settings) *cobra.Command {
