@@ -11,8 +11,8 @@ import (
 
 type spec struct {
 	k6, chart, image, digest, node, manifests string
-	pod                                      int
-	noRun                                    bool
+	pod                                       int
+	noRun                                     bool
 }
 
 func res(s spec) *results.Result {

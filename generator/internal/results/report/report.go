@@ -50,7 +50,7 @@ type Report struct {
 	// Environment is, per variant with runs on both sides, what differs
 	// between the environments the baseline and the current runs recorded.
 	Environment []envdiff.Variant
-	Warnings []string
+	Warnings    []string
 }
 
 // Variant is the comparison table of one variant.
