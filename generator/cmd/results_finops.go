@@ -42,7 +42,7 @@ was not priced, or lacks what pricing needs, is listed with the reason.`,
 				return err
 			}
 			var cm labmodel.CostModel
-			sheet := "the lab's price sheet (lab.costModel)"
+			sheet := "the lab's price sheet, lab.costModel"
 			if sheetFile != "" {
 				if cm, err = reprice.ReadSheet(sheetFile); err != nil {
 					return err
