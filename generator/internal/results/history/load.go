@@ -87,9 +87,17 @@ func StoredCommits(root, sub string) (map[string]Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	prefix, err := filepath.Rel(wt.Filesystem.Root(), root)
+	top, err := filepath.EvalSymlinks(wt.Filesystem.Root())
 	if err != nil {
 		return nil, err
+	}
+	here, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := filepath.Rel(top, here)
+	if err != nil || prefix == ".." || strings.HasPrefix(prefix, "../") {
+		return nil, fmt.Errorf("%s is not inside the work tree %s of its repository", root, top)
 	}
 	inRepo := path.Join(filepath.ToSlash(prefix), sub)
 	log, err := repo.Log(&git.LogOptions{From: head.Hash()})
