@@ -90,10 +90,11 @@ in the working tree) and, from Git, the commit that stored each file. Each
 variant's runs are ordered by when they were measured (run.window_start, else
 started_at, else the commit that stored the file). For every metric
 (throughput, p50/p95/p99 latency, error rate, cost per 1M operations, per
-transaction, per GB, monthly cost) it finds the change points: seeded binary
-segmentation with Pettitt's rank statistic, Bonferroni-corrected over the
-intervals searched, each change confirmed by a Mann-Whitney U test between the
-segments it separates (p < --alpha), every segment at least --min-runs runs.
+transaction, per GB, monthly cost, the declared PromQL metrics) it finds the
+change points: seeded binary segmentation with Pettitt's rank statistic,
+Bonferroni-corrected over the intervals searched, each change confirmed by a
+Mann-Whitney U test between the segments it separates (p < --alpha), every
+segment at least --min-runs runs.
 Each change point says what else changed at that run: the commit, the tool's
 version, charts, images, node types, manifests and price sheet digests.
 See docs/results.md.`,

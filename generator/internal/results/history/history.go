@@ -152,6 +152,32 @@ func metrics(unit, currency string) []metric {
 	return ms
 }
 
+// declared are the experiment's PromQL metrics some run holds, by name:
+// their direction is not declared, so a change is neither better nor worse.
+func declared(rs []*results.Result) []metric {
+	units := map[string]string{}
+	for _, r := range rs {
+		for n, v := range r.Metrics {
+			units[n] = v.Unit
+		}
+	}
+	names := make([]string, 0, len(units))
+	for n := range units {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var ms []metric
+	for _, n := range names {
+		ms = append(ms, metric{Metric: stats.Metric{Name: n, Unit: units[n], Get: func(r *results.Result) *float64 {
+			if v, ok := r.Metrics[n]; ok {
+				return &v.Value
+			}
+			return nil
+		}}})
+	}
+	return ms
+}
+
 // at is when a run was measured and where that time comes from.
 func at(r Run) (time.Time, string, error) {
 	if r.Result.Run != nil && r.Result.Run.WindowStart != "" {
@@ -261,7 +287,7 @@ func buildVariant(name string, rs []Run, o Options) (*Variant, []string, error) 
 		}
 		return a.RunID < b.RunID
 	})
-	ms := metrics(unit, currency)
+	ms := append(metrics(unit, currency), declared(set)...)
 	for i := range pts {
 		pts[i].Index = i
 		for _, m := range ms {

@@ -81,6 +81,13 @@ func story(t *testing.T) map[string][]Run {
 			e.prices, monthly = prices2, 120
 		}
 		r := result("istio", i+1, p99+0.3*rng.NormFloat64(), monthly, e, t0.Add(time.Duration(i)*time.Hour))
+		if i >= 6 {
+			c := 0.5
+			if i >= 15 {
+				c = 1
+			}
+			r.Metrics = map[string]results.MetricValue{"proxy_cpu_cores": {Value: c + 0.01*float64(i%3), Unit: "cores", Aggregation: "avg", Query: "sum(rate(container_cpu_usage_seconds_total[5m]))"}}
+		}
 		istio = append(istio, Run{Result: r, File: "benchmarks/results/mesh-benchmark/istio/" + r.RunID + ".json"})
 	}
 	for i := 0; i < 10; i++ {
@@ -142,6 +149,12 @@ func TestBuildFindsTheInjectedChanges(t *testing.T) {
 	monthly := seriesOf(t, istio, "monthly cost")
 	if len(monthly.ChangePoints) != 1 || monthly.ChangePoints[0].Index != 18 || monthly.ChangePoints[0].Changed[0].Name != "price sheet digest" {
 		t.Errorf("monthly cost change points %+v, want one at index 18 with the price sheet", monthly.ChangePoints)
+	}
+	// A declared metric (istio's proxy CPU, from run 7 on, doubling at
+	// run 16) is tracked too, without a direction.
+	cpu := seriesOf(t, istio, "proxy_cpu_cores")
+	if cpu.N != 18 || cpu.Unit != "cores" || len(cpu.ChangePoints) != 1 || cpu.ChangePoints[0].Index != 15 || cpu.ChangePoints[0].Better != nil {
+		t.Errorf("proxy_cpu_cores: %+v, want 18 points and one change at index 15 without direction", cpu)
 	}
 	if s := seriesOf(t, istio, "throughput"); len(s.ChangePoints) != 0 || len(s.Segments) != 1 {
 		t.Errorf("throughput is constant, got %+v", s)
