@@ -16,6 +16,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/envdiff"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
 )
 
@@ -46,7 +47,10 @@ type Report struct {
 	LayersNote string
 	// Tradeoff is the latency-against-cost section (finops/tradeoff).
 	Tradeoff string
-	Warnings []string
+	// Environment is, per variant with runs on both sides, what differs
+	// between the environments the baseline and the current runs recorded.
+	Environment []envdiff.Variant
+	Warnings    []string
 }
 
 // Variant is the comparison table of one variant.
@@ -150,6 +154,9 @@ func Build(in Input) (*Report, error) {
 		}
 		for _, w := range dups {
 			warns = append(warns, v+": "+w)
+		}
+		if len(base) > 0 {
+			rep.Environment = append(rep.Environment, envdiff.Variant{Name: v, Fields: envdiff.Diff(base, cur)})
 		}
 		vr := Variant{Name: v, NBase: len(base), NCurrent: len(cur), Warnings: dups}
 		for _, row := range cmp.Rows {
@@ -307,6 +314,11 @@ func (rep *Report) Markdown(w io.Writer) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Metric, side(r.Base, u), side(r.Cur, u), delta(r), pCell(r), nCell(r), rep.costCell(r))
 		}
 	}
+	var env strings.Builder
+	if err := envdiff.Markdown(&env, rep.Environment, "baseline"); err != nil {
+		return err
+	}
+	b.WriteString(env.String())
 	rep.chart(&b)
 	if len(rep.Layers) > 0 {
 		cur := rep.Currency
