@@ -90,12 +90,15 @@ const (
 
 func (e *exporter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	n := e.scrape.Add(1)
-	s := time.Since(e.t0).Seconds()
+	// Each CPU sample carries the time its value was computed at, so a
+	// scrape delayed by a busy machine does not skew the rate.
+	ms := time.Now().UnixMilli()
+	s := time.UnixMilli(ms).Sub(e.t0).Seconds()
 	fmt.Fprintf(w, "# TYPE container_cpu_usage_seconds_total counter\n")
-	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g\n", "lab-demo", "api-0", "api", apiRate*s)
-	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g\n", "lab-demo", "db-0", "db", dbRate*s)
-	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g\n", "lab-demo", "lab-demo-k6-r1-abcde", "k6", 1.0*s)
-	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g\n", "lab-demo", "api-0", "POD", 0.01*s)
+	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "api-0", "api", apiRate*s, ms)
+	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "db-0", "db", dbRate*s, ms)
+	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "lab-demo-k6-r1-abcde", "k6", 1.0*s, ms)
+	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "api-0", "POD", 0.01*s, ms)
 	fmt.Fprintf(w, "# TYPE container_memory_working_set_bytes gauge\n")
 	fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-demo", "api-0", "api", (100+n%5)*mib)
 	fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-demo", "db-0", "db", 50*mib)
