@@ -10,16 +10,15 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 )
 
-// ExpectedDurationAnnotation is the pod annotation of a benchmark Job
-// holding its measured load time (render/benchjobs).
-const ExpectedDurationAnnotation = "lab.illm.dev/expected-duration"
-
 // benchmark prices one run of every benchmark Job of an experiment: each
 // Job's pod requests for its measured load time, and for its active
-// deadline as the most it can cost.
+// deadline as the most it can cost. A Job that runs to a count of
+// operations (redis-benchmark, Kafka's perf tests) declares no load time:
+// it is priced at its deadline only, and counted as such.
 func (p *pricer) benchmark(files []string) (*Benchmark, error) {
 	b := &Benchmark{ByVariant: []BenchmarkVariant{}}
 	byVariant := map[string]*BenchmarkVariant{}
@@ -31,10 +30,18 @@ func (p *pricer) benchmark(files []string) (*Benchmark, error) {
 		if j.Kind != "Job" {
 			return nil, fmt.Errorf("%s: kind %q, want Job", f, j.Kind)
 		}
-		ann := j.Spec.Template.Annotations[ExpectedDurationAnnotation]
-		d, err := time.ParseDuration(ann)
-		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%s: spec.template.metadata.annotations[%s]: %q is not a positive duration", f, ExpectedDurationAnnotation, ann)
+		ann := j.Spec.Template.Annotations
+		d, toCount := time.Duration(0), false
+		if v, ok := ann[labels.ExpectedDuration]; ok {
+			x, err := time.ParseDuration(v)
+			if err != nil || x <= 0 {
+				return nil, fmt.Errorf("%s: spec.template.metadata.annotations[%s]: %q is not a positive duration", f, labels.ExpectedDuration, v)
+			}
+			d = x
+		} else if _, ok := ann[labels.ExpectedOperations]; ok {
+			toCount = true
+		} else {
+			return nil, fmt.Errorf("%s: spec.template.metadata.annotations: neither %s nor %s: the Job's load cannot be priced", f, labels.ExpectedDuration, labels.ExpectedOperations)
 		}
 		if j.Spec.ActiveDeadlineSeconds == nil || *j.Spec.ActiveDeadlineSeconds <= 0 {
 			return nil, fmt.Errorf("%s: spec.activeDeadlineSeconds: a benchmark Job needs a deadline to be priced", f)
@@ -51,9 +58,13 @@ func (p *pricer) benchmark(files []string) (*Benchmark, error) {
 			e, err := cost.Workloads(p.prices.Model, []cost.Workload{{Name: j.Name, CPURequestCores: wl.CPURequestCores, MemRequestBytes: wl.MemoryRequestBytes}}, d.Hours())
 			return e.Total, err
 		}
-		lo, err := price(d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+		lo := 0.0
+		if !toCount {
+			x, err := price(d)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			lo = x
 		}
 		hi, err := price(maxD)
 		if err != nil {
@@ -66,6 +77,10 @@ func (p *pricer) benchmark(files []string) (*Benchmark, error) {
 			byVariant[variant] = v
 		}
 		v.Jobs++
+		if toCount {
+			v.ToCount++
+			b.ToCount++
+		}
 		v.Seconds += d.Seconds()
 		v.Cost += lo
 		v.MaxCost += hi

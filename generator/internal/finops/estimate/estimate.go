@@ -129,6 +129,9 @@ type Volume struct {
 // Benchmark is the price of one run of an experiment's benchmark.
 type Benchmark struct {
 	Jobs int `json:"jobs"`
+	// ToCount is how many of them run to a count of operations, not for
+	// a declared time: Cost leaves them out, MaxCost prices their deadline.
+	ToCount int `json:"to_count,omitempty"`
 	// Seconds is the measured load time of every Job added up;
 	// MaxSeconds their active deadlines.
 	Seconds    float64            `json:"seconds"`
@@ -142,6 +145,7 @@ type Benchmark struct {
 type BenchmarkVariant struct {
 	Variant string  `json:"variant"`
 	Jobs    int     `json:"jobs"`
+	ToCount int     `json:"to_count,omitempty"`
 	Seconds float64 `json:"seconds"`
 	Cost    float64 `json:"cost"`
 	MaxCost float64 `json:"max_cost"`

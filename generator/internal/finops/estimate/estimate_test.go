@@ -230,6 +230,31 @@ func TestEstimateFigures(t *testing.T) {
 	}
 }
 
+// TestEstimateJobToACount: a Job that runs to a count of operations has no
+// declared load time: its run is left out of the cost, its deadline kept
+// in the most it can cost, and it is counted.
+func TestEstimateJobToACount(t *testing.T) {
+	f := labTree()
+	f["benchmarks/web/mesh/job-r2.yaml"] = []byte(hdr + strings.Replace(benchJob, "lab.illm.dev/expected-duration: 1h0m0s", `lab.illm.dev/expected-operations: "1000000"`, 1))
+	r, err := Estimate(f, Options{Prices: prices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Experiments[0].Benchmark
+	if b == nil || b.Jobs != 2 || b.ToCount != 1 {
+		t.Fatalf("benchmark %+v: want 2 Jobs, 1 to a count", b)
+	}
+	near(t, "benchmark", b.Cost, 1.5)
+	near(t, "benchmark max", b.MaxCost, 6)
+	var out strings.Builder
+	if err := r.Text(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 run to a count of operations, priced at their deadline only") {
+		t.Errorf("text lacks the Job run to a count:\n%s", out.String())
+	}
+}
+
 func TestEstimateSelect(t *testing.T) {
 	r, err := Estimate(labTree(), Options{Prices: prices, Cluster: "edge"})
 	if err != nil {
@@ -260,6 +285,8 @@ func TestEstimateRefusesBadFiles(t *testing.T) {
 	}{
 		{"no duration", "benchmarks/web/mesh/job-r1.yaml", strings.Replace(benchJob, "1h0m0s", "soon", 1),
 			`benchmarks/web/mesh/job-r1.yaml: spec.template.metadata.annotations[lab.illm.dev/expected-duration]: "soon" is not a positive duration`},
+		{"neither duration nor operations", "benchmarks/web/mesh/job-r1.yaml", strings.Replace(benchJob, "lab.illm.dev/expected-duration: 1h0m0s", "other: x", 1),
+			"benchmarks/web/mesh/job-r1.yaml: spec.template.metadata.annotations: neither lab.illm.dev/expected-duration nor lab.illm.dev/expected-operations"},
 		{"no deadline", "benchmarks/web/mesh/job-r1.yaml", strings.Replace(benchJob, "activeDeadlineSeconds: 7200", "backoffLimit: 0", 1),
 			"benchmarks/web/mesh/job-r1.yaml: spec.activeDeadlineSeconds"},
 		{"bad yaml", "apps/mesh/web/mesh/app/deployment.yaml", "kind: Deployment\nspec: {replicas: [}\n", "apps/mesh/web/mesh/app/deployment.yaml: document 1"},

@@ -49,8 +49,12 @@ func (r *Report) Text(w io.Writer) error {
 	var bench []string
 	for _, e := range r.Experiments {
 		if e.Benchmark != nil {
-			bench = append(bench, fmt.Sprintf("  %s: %d Job(s), %s s of load: %s per run (at most %s, to their deadlines)",
-				e.Name, e.Benchmark.Jobs, format.Number(e.Benchmark.Seconds), Money(cur, e.Benchmark.Cost), Money(cur, e.Benchmark.MaxCost)))
+			line := fmt.Sprintf("  %s: %d Job(s), %s s of load: %s per run (at most %s, to their deadlines)",
+				e.Name, e.Benchmark.Jobs, format.Number(e.Benchmark.Seconds), Money(cur, e.Benchmark.Cost), Money(cur, e.Benchmark.MaxCost))
+			if n := e.Benchmark.ToCount; n > 0 {
+				line += fmt.Sprintf("; %d run to a count of operations, priced at their deadline only", n)
+			}
+			bench = append(bench, line)
 		}
 	}
 	if len(bench) > 0 {
