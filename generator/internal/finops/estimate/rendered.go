@@ -14,11 +14,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
-)
 
-// chartAnnotation is the kustomization's common annotation naming the
-// rendered chart (render/helm).
-const chartAnnotation = "lab.illm.dev/chart"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+)
 
 type kustomization struct {
 	Resources         []string          `json:"resources"`
@@ -57,7 +55,7 @@ func (p *pricer) rendered(c *Component, dir string) error {
 	if err := yaml.Unmarshal(p.files[kf], &k); err != nil {
 		return fmt.Errorf("%s: %w", kf, err)
 	}
-	c.Chart = k.CommonAnnotations[chartAnnotation]
+	c.Chart = k.CommonAnnotations[labels.Chart]
 	for _, res := range k.Resources {
 		f := path.Join(dir, res)
 		b, ok := p.files[f]
