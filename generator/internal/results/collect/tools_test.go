@@ -1,0 +1,230 @@
+package collect
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/benchjobs"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+)
+
+// toolVariants are the variants of toolLab, one per load tool's log in
+// testdata (the exporter serves a system under test in each namespace).
+var toolVariants = []string{"pg", "redis", "natsfan", "natsjs", "natsdur", "kafka", "perftest", "fio"}
+
+func ip(v int) *int { return &v }
+
+// toolLab is experiment "lab" whose variants each run one load tool, with
+// the parameters the logs in testdata were made with (testdata/README.md).
+func toolLab() (*labmodel.Lab, *labmodel.Experiment) {
+	nats := func(n labmodel.NatsBench) *labmodel.NatsBench {
+		n.URL, n.Subject, n.Timeout = "nats://nats.$namespace.svc:4222", "lab.bench", "1m"
+		return &n
+	}
+	e := &labmodel.Experiment{
+		Name: "lab", Phase: "data",
+		Variants: map[string]*labmodel.Variant{},
+		Cost:     labmodel.CostQuestion{Pricing: "resources"},
+		Benchmark: &labmodel.Benchmark{
+			Tool: labmodel.ToolPgbench,
+			Pgbench: &labmodel.Pgbench{Host: "pg.$namespace.svc", Port: 5432, Database: "lab", User: "lab", Scale: 1, Clients: 4, Threads: 2,
+				Duration: "5s", Builtin: "tpcb-like", Protocol: "prepared", Init: true, InitTimeout: "2m", Progress: "1s"},
+			Repetitions: 1,
+			Runner:      labmodel.Runner{CPU: "1", Memory: "1Gi"},
+			Source:      "phases/lab.cue",
+			Variants: map[string]*labmodel.VariantLoad{
+				"redis": {Tool: labmodel.ToolRedisBenchmark, RedisBenchmark: &labmodel.RedisBenchmark{Host: "cache.$namespace.svc", Port: 6379,
+					Tests: []string{"set", "get"}, Requests: 50000, Clients: 10, Pipeline: 4, DataSize: 64, Keyspace: ip(1000), Timeout: "1m"}},
+				"natsfan": {Tool: labmodel.ToolNatsBench, NatsBench: nats(labmodel.NatsBench{Messages: 20000, Size: 128, Publishers: 2, Subscribers: 3})},
+				"natsjs": {Tool: labmodel.ToolNatsBench, NatsBench: nats(labmodel.NatsBench{Messages: 10000, Size: 256, Publishers: 1, Subscribers: 2,
+					JetStream: &labmodel.NatsJetStream{Storage: "memory", Publish: "async", Batch: 100, Replicas: 1, Consumer: "consume"}})},
+				"natsdur": {Tool: labmodel.ToolNatsBench, NatsBench: nats(labmodel.NatsBench{Messages: 100000, Size: 64, Publishers: 1, Throughput: ip(2000), Duration: "3s"})},
+				"kafka": {Tool: labmodel.ToolKafkaPerf, KafkaPerf: &labmodel.KafkaPerf{Bootstrap: "kafka.$namespace.svc:9092", Topic: "bench", Records: 1000000,
+					RecordSize: 1024, Throughput: -1, Acks: "all", WarmupRecords: ip(200000), Consumers: 2, HeapMiB: 256, Timeout: "5m"}},
+				"perftest": {Tool: labmodel.ToolPerfTest, PerfTest: &labmodel.PerfTest{URI: "amqp://rabbitmq.$namespace.svc:5672", Producers: 1, Consumers: 1,
+					Size: 1024, Duration: "5s", QueueType: "classic", Queues: 1, ExchangeType: "direct"}},
+				"fio": {Tool: labmodel.ToolFio, Fio: &labmodel.Fio{
+					Volumes: map[string]*labmodel.FioVolume{"disk": {Medium: labmodel.FioNodeDisk, Size: "1Gi"}},
+					Jobs: map[string]*labmodel.FioJob{
+						"disk-fsync": {Volume: "disk", RW: "randwrite", BS: "4k", Size: "16M", IOEngine: "psync", IODepth: 1, Fsync: 1, NumJobs: 1, Runtime: "2s"},
+						"disk-read":  {Volume: "disk", RW: "randread", BS: "4k", Size: "16M", IOEngine: "psync", IODepth: 1, NumJobs: 1, Runtime: "2s"},
+					},
+					RampTime: "1s",
+				}},
+			},
+		},
+	}
+	for _, v := range toolVariants {
+		e.Variants[v] = &labmodel.Variant{Name: v}
+	}
+	lab := &labmodel.Lab{Name: "l", CostCenter: "lab", Phases: map[string]*labmodel.Phase{"data": {Name: "data", Experiments: map[string]*labmodel.Experiment{"lab": e}}},
+		CostModel: labmodel.CostModel{Currency: "USD", CPUCoreHour: 0.031611, RAMGiBHour: 0.004237, StorageGiBMonth: 0.04, HoursPerMonth: 730}}
+	return lab, e
+}
+
+// toolJobs are the rendered Jobs of toolLab by variant, and the digest of
+// each variant's configuration.
+func toolJobs(t *testing.T, lab *labmodel.Lab, e *labmodel.Experiment) (map[string]*batchv1.Job, map[string]string) {
+	t.Helper()
+	objs, err := benchjobs.Objects(lab, e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, digests := map[string]*batchv1.Job{}, map[string]string{}
+	for _, o := range objs {
+		switch x := o.Object.(type) {
+		case *batchv1.Job:
+			jobs[x.Spec.Template.Labels[labels.Variant]] = x
+		case *corev1.ConfigMap:
+			digests[strings.TrimPrefix(x.Namespace, "lab-")] = benchjobs.ConfigDigest(x.Data)
+		}
+	}
+	if len(jobs) != len(toolVariants) {
+		t.Fatalf("%d Jobs, want one per variant %v", len(jobs), toolVariants)
+	}
+	return jobs, digests
+}
+
+// podOf is the finished pod a Job's template makes, as the kubelet leaves
+// it: the load container terminated with code 0 over w.
+func podOf(job *batchv1.Job, run string, w Window) *corev1.Pod {
+	tpl := job.Spec.Template.DeepCopy()
+	p := &corev1.Pod{ObjectMeta: tpl.ObjectMeta, Spec: tpl.Spec}
+	p.Namespace, p.Name = job.Namespace, job.Name+"-"+run
+	p.Labels[labels.Run] = run
+	p.Spec.NodeName = "node-load"
+	ctr := p.Spec.Containers[0]
+	p.Status = corev1.PodStatus{Phase: corev1.PodSucceeded, ContainerStatuses: []corev1.ContainerStatus{{
+		Name: ctr.Name, Image: ctr.Image, ImageID: ctr.Image + "@sha256:" + strings.Repeat("3", 64),
+		State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, StartedAt: metav1.NewTime(w.Start), FinishedAt: metav1.NewTime(w.End)}},
+	}}}
+	return p
+}
+
+// createPod creates p in the API server with its status (namespace and
+// its default service account made on first use).
+func createPod(t *testing.T, kube kubernetes.Interface, p *corev1.Pod) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := kube.CoreV1().Namespaces().Get(ctx, p.Namespace, metav1.GetOptions{}); err != nil {
+		if _, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: p.Namespace}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kube.CoreV1().ServiceAccounts(p.Namespace).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := p.Status
+	created, err := kube.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created.Status = status
+	if _, err := kube.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toolLogs are the testdata log of each variant of toolLab.
+var toolLogs = map[string]string{
+	"pg": "pgbench-pod.log", "redis": "redis-benchmark-pod.log", "natsfan": "nats-bench-fanout-pod.log", "natsjs": "nats-bench-jetstream-pod.log",
+	"natsdur": "nats-bench-duration-pod.log", "kafka": "kafka-perf-pod.log", "perftest": "perftest-pod.log", "fio": "fio-pod.log",
+}
+
+// testCollectTools collects one run of every load tool the lab renders:
+// pods made from the rendered Jobs on a real kube-apiserver, the tools'
+// logs from testdata (real output of pgbench, redis-benchmark, natscli
+// and fio run by the Jobs' scripts here; Kafka's and PerfTest's in their
+// documented format), usage from the real Prometheus.
+func testCollectTools(t *testing.T, f *promFixture) {
+	kube := apiserverClient(t)
+	ctx := context.Background()
+	if _, err := kube.CoreV1().Nodes().Create(ctx, node("node-load", "c6i.xlarge"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lab, e := toolLab()
+	jobs, digests := toolJobs(t, lab, e)
+	logs := mapLogs{}
+	for _, v := range toolVariants {
+		p := podOf(jobs[v], "r1", f.w)
+		createPod(t, kube, p)
+		logs[p.Namespace+"/"+p.Name+"/"+p.Spec.Containers[0].Name] = readTestdata(t, toolLogs[v])
+	}
+	type want struct {
+		tool, unit string
+		ops        int64
+		version    string // "" for none
+		parts      []string
+	}
+	wants := map[string]want{
+		"pg":       {results.ToolPgbench, results.UnitTransactions, 9349, "15.18 (Debian 15.18-0+deb12u1)", nil},
+		"redis":    {results.ToolRedisBenchmark, results.UnitCommands, 100000, "", []string{"test SET 50000", "test GET 50000"}},
+		"natsfan":  {results.ToolNatsBench, results.UnitMessages, 20000, "", []string{"direction Core NATS subscriber 60000"}},
+		"natsjs":   {results.ToolNatsBench, results.UnitMessages, 10000, "", []string{"direction JetStream durable consumer (callback) 10000"}},
+		"natsdur":  {results.ToolNatsBench, results.UnitMessages, 6000, "", nil},
+		"kafka":    {results.ToolKafkaProducer, results.UnitMessages, 800000, "", []string{"direction consumer 1 1000000", "direction consumer 2 1000000"}},
+		"perftest": {results.ToolPerfTest, results.UnitMessages, 112105, "", []string{"direction sent 112716"}},
+		"fio":      {results.ToolFio, results.UnitIOOperations, 26447, "3.33", []string{"direction disk-fsync write 2448", "direction disk-fsync sync 2448", "direction disk-read read 23999"}},
+	}
+	dir := t.TempDir()
+	for _, v := range toolVariants {
+		t.Run(v, func(t *testing.T) {
+			w := wants[v]
+			o := Options{Lab: lab, Experiment: e, Variant: v, Run: "r1", RepoRoot: "."}
+			r, err := Collect(ctx, Sources{Kube: kube, Logs: logs, Prom: f.prom}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Tool.Name != w.tool || r.Operations.Unit != w.unit || (w.ops != 0 && r.Operations.Count != w.ops) || r.Operations.Count <= 0 || r.LoadGenerators != 1 {
+				t.Errorf("%s: %d %s over %d load generator(s), want %s: %d %s", r.Tool.Name, r.Operations.Count, r.Operations.Unit, r.LoadGenerators, w.tool, w.ops, w.unit)
+			}
+			if got := deref(r.Tool.Version); got != w.version {
+				t.Errorf("tool version %q, want %q (the tool's own, never the lab image's tag)", got, w.version)
+			}
+			var parts []string
+			for _, p := range r.Breakdown {
+				parts = append(parts, p.Kind+" "+p.Name+" "+itoa(p.Operations))
+			}
+			if strings.Join(parts, "|") != strings.Join(w.parts, "|") {
+				t.Errorf("breakdown %q, want %q", parts, w.parts)
+			}
+			if r.Run == nil || r.Run.ScriptSHA256 != digests[v] || r.Run.Namespace != "lab-"+v {
+				t.Errorf("run %+v: want the configuration's digest %s", r.Run, digests[v])
+			}
+			if r.Resources == nil || len(r.Resources.Containers) != 1 || r.Resources.Containers[0].Name != "lab-"+v+"/sut-0/sut" {
+				t.Errorf("resources %+v: want the system under test only, not the load pod", r.Resources)
+			}
+			if r.Cost == nil || r.Cost.Total <= 0 || r.Cost.PerMillionOperations == nil {
+				t.Errorf("cost %+v", r.Cost)
+			}
+			validateSchema(t, r)
+			if _, err := CollectAndStore(ctx, Sources{Kube: kube, Logs: logs, Prom: f.prom}, o, dir); err != nil {
+				t.Errorf("store: %v", err)
+			}
+			t.Logf("%s: %d %s in %.3f s (%.0f/s), cost %.6g %s", v, r.Operations.Count, r.Operations.Unit, r.DurationS, r.ThroughputPerS, r.Cost.Total, r.Cost.Currency)
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func itoa(n *int64) string {
+	if n == nil {
+		return "null"
+	}
+	return strconv.FormatInt(*n, 10)
+}
