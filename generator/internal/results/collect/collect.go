@@ -124,7 +124,7 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	r.Experiment, r.Variant, r.RunID = e.Name, VariantLabel(o.Variant), runID
 	// Refuse a broken run before querying anything else.
 	if err := results.Validate(r, expect); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s run %s (pod %s): %w", tool, o.Run, podNames(pods), err)
 	}
 	if k6v == "" && tool == labmodel.ToolK6 {
 		// The other tools' versions come from their output: the lab's own
@@ -183,6 +183,14 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	}
 	r.Normalize()
 	return r, nil
+}
+
+func podNames(pods []corev1.Pod) string {
+	n := make([]string, len(pods))
+	for i, p := range pods {
+		n[i] = p.Name
+	}
+	return strings.Join(n, ", ")
 }
 
 // podAnnotation is an annotation all load pods agree on ("" when none has it).

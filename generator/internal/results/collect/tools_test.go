@@ -1,10 +1,13 @@
 package collect
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -227,4 +230,101 @@ func itoa(n *int64) string {
 		return "null"
 	}
 	return strconv.FormatInt(*n, 10)
+}
+
+// TestCollectToolsRefuses: broken runs of every tool are refused with the
+// pod log and the problem named, before Prometheus is asked (pods on a
+// real kube-apiserver made from the rendered Jobs).
+func TestCollectToolsRefuses(t *testing.T) {
+	kube := apiserverClient(t)
+	lab, e := toolLab()
+	jobs, _ := toolJobs(t, lab, e)
+	w := Window{Start: time.Unix(1_800_000_000, 0), End: time.Unix(1_800_000_030, 0)}
+	// Collection fails before Prometheus is asked: a closed port.
+	prom, err := NewPrometheus("http://127.0.0.1:1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(old, new string) func([]byte) []byte {
+		return func(b []byte) []byte {
+			if !bytes.Contains(b, []byte(old)) {
+				t.Fatalf("testdata lacks %q", old)
+			}
+			return bytes.Replace(b, []byte(old), []byte(new), 1)
+		}
+	}
+	for i, c := range []struct {
+		name, variant string
+		log           func([]byte) []byte
+		pod           func(*corev1.Pod)
+		want          string
+	}{
+		{"redis test missing", "redis", edit(`"GET","58892.82","0.512","0.064","0.207","2.111","6.335","31.103"`+"\n", ""), nil,
+			"50000 commands, fewer than the 100000 declared: the run stopped early"},
+		{"redis declared another count", "redis", nil, func(p *corev1.Pod) { p.Annotations[labels.ExpectedOperations] = "99" },
+			"declares lab.illm.dev/expected-operations 99, the lab's benchmark 100000: the run was made from another configuration"},
+		{"bad declared count", "redis", nil, func(p *corev1.Pod) { p.Annotations[labels.ExpectedOperations] = "lots" },
+			`annotation lab.illm.dev/expected-operations: "lots" is not a positive count`},
+		{"nats subscribers report missing", "natsfan", func(b []byte) []byte {
+			i := bytes.Index(b, []byte("  [1] 212,165"))
+			j := bytes.Index(b, []byte("K6_SUMMARY_END"))
+			return append(append([]byte{}, b[:i]...), b[j:]...)
+		}, nil, "(Core NATS subscriber): refusing result"},
+		{"nats subscriber missed messages", "natsfan", edit("24 MiB/sec (20,000 msgs)", "24 MiB/sec (19,000 msgs)"), nil,
+			"59000 of the 60000 messages the tool was told to run: the run stopped early"},
+		{"nats error on stderr", "natsdur", func(b []byte) []byte { return append([]byte("nats: error: nats: no servers available for connection\n"), b...) }, nil,
+			"the tool reported an error: nats: error: nats: no servers available"},
+		{"kafka producer short", "kafka", edit("800000 steady state records sent", "700000 steady state records sent"), nil,
+			"700000 messages, fewer than the 800000 declared"},
+		{"kafka consumer gave up", "kafka", edit("2026-12-03 13:40:01:120", "WARNING: Exiting before consuming the expected number of messages: timeout (30000 ms) exceeded.\n2026-12-03 13:40:01:120"), nil,
+			"(consumer 2): refusing result"},
+		{"perftest producer error", "perftest", edit("test stopped (Reached time limit)", "test stopped (Error in producer)"), nil, "Error in producer"},
+		{"pgbench log truncated", "pg", func(b []byte) []byte { return b[:bytes.Index(b, []byte("tps = "))] }, nil, "truncated log"},
+		{"pgbench two reports", "pg", func(b []byte) []byte { return append(append([]byte{}, b...), b...) }, nil, "a second summary"},
+		{"fio shorter than declared", "fio", nil, func(p *corev1.Pod) { p.Annotations[labels.ExpectedDuration] = "10s" }, "shorter than the declared 10s"},
+		{"another tool than declared", "pg", nil, func(p *corev1.Pod) { p.Labels[labels.Tool] = "fio" },
+			"its pods ran fio (label lab.illm.dev/tool), but experiment lab declares pgbench for variant pg"},
+		{"unknown tool", "pg", nil, func(p *corev1.Pod) { p.Labels[labels.Tool] = "jmeter" }, `label lab.illm.dev/tool="jmeter" names no load tool the collector reads`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := "c" + strconv.Itoa(i)
+			p := podOf(jobs[c.variant], run, w)
+			if c.pod != nil {
+				c.pod(p)
+			}
+			createPod(t, kube, p)
+			log := readTestdata(t, toolLogs[c.variant])
+			if c.log != nil {
+				log = c.log(log)
+			}
+			dir := t.TempDir()
+			_, err := CollectAndStore(context.Background(), Sources{Kube: kube, Prom: prom, Logs: mapLogs{p.Namespace + "/" + p.Name + "/" + p.Spec.Containers[0].Name: log}},
+				Options{Lab: lab, Experiment: e, Variant: c.variant, Run: run, RepoRoot: "."}, dir)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err %v, want it to mention %q", err, c.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("something was stored: %v", ents)
+			}
+		})
+	}
+}
+
+func TestToolOf(t *testing.T) {
+	mk := func(name, tool string) corev1.Pod {
+		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}}
+		if tool != "" {
+			p.Labels[labels.Tool] = tool
+		}
+		return p
+	}
+	if got, err := ToolOf([]corev1.Pod{mk("a", "")}); err != nil || got != labmodel.ToolK6 {
+		t.Errorf("no label: %q, %v; want k6", got, err)
+	}
+	if _, err := ToolOf([]corev1.Pod{mk("a", "fio"), mk("b", "pgbench")}); err == nil || !strings.Contains(err.Error(), `load pods disagree on lab.illm.dev/tool: a has "fio", b has "pgbench"`) {
+		t.Errorf("two tools in one run: %v", err)
+	}
+	if _, err := ToolOf([]corev1.Pod{mk("a", "fio"), mk("b", "")}); err == nil {
+		t.Error("a labelled and an unlabelled pod in one run accepted")
+	}
 }
