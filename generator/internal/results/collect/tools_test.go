@@ -272,7 +272,9 @@ func TestCollectToolsRefuses(t *testing.T) {
 		}, nil, "(Core NATS subscriber): refusing result"},
 		{"nats subscriber missed messages", "natsfan", edit("24 MiB/sec (20,000 msgs)", "24 MiB/sec (19,000 msgs)"), nil,
 			"59000 of the 60000 messages the tool was told to run: the run stopped early"},
-		{"nats error on stderr", "natsdur", func(b []byte) []byte { return append([]byte("nats: error: nats: no servers available for connection\n"), b...) }, nil,
+		{"nats error on stderr", "natsdur", func(b []byte) []byte {
+			return append([]byte("nats: error: nats: no servers available for connection\n"), b...)
+		}, nil,
 			"the tool reported an error: nats: error: nats: no servers available"},
 		{"kafka producer short", "kafka", edit("800000 steady state records sent", "700000 steady state records sent"), nil,
 			"700000 messages, fewer than the 800000 declared"},
