@@ -16,7 +16,7 @@ import (
 // initialized repository <admin>/lab.
 type giteaServer struct {
 	URL, APIURL, User, Password, Token, Repo, GitURL string
-	StartupTime                            time.Duration
+	StartupTime                                      time.Duration
 }
 
 // startGitea runs the pinned Gitea until the test ends (a missing binary

@@ -78,8 +78,8 @@ func TestPublishGuardsOnGitea(t *testing.T) {
 		host := strings.TrimPrefix(strings.TrimSuffix(g.URL, "/"), "http://")
 		for _, remote := range []string{
 			"http://" + g.User + ":" + g.Password + "@" + host + "/" + g.Repo + "-missing.git", // valid, no such repository
-			"http://" + g.User + ":" + g.Password + "@" + host + "/%zz/" + g.Repo + ".git",   // does not parse
-			"http://" + g.Token + "@" + host + "/" + g.Repo + "-missing.git",                  // the token as the user
+			"http://" + g.User + ":" + g.Password + "@" + host + "/%zz/" + g.Repo + ".git",     // does not parse
+			"http://" + g.Token + "@" + host + "/" + g.Repo + "-missing.git",                   // the token as the user
 		} {
 			o := good
 			o.RemoteURL = remote
