@@ -226,6 +226,11 @@ func cutLog(pod string, data []byte) (podLog, error) {
 			inside = false
 		case !inside:
 			l.outside = append(l.outside, line...)
+			// A last line without its newline must not run into what
+			// the sections put after it.
+			if len(line) > 0 && line[len(line)-1] != '\n' {
+				l.outside = append(l.outside, '\n')
+			}
 		}
 	}
 	return l, nil
