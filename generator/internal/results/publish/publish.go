@@ -69,6 +69,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Branch == "" {
 		o.Branch = "benchmarks/" + o.Experiment
 	}
+	if o.Branch == o.BaseBranch {
+		return nil, fmt.Errorf("push: branch %q is the base branch: results go through a pull request", o.Branch)
+	}
 	sub := path.Join(filepath.ToSlash(o.ResultsDir), o.Experiment)
 	files, err := NewFiles(o.RepoDir, o.BaseRef, sub)
 	if err != nil {
