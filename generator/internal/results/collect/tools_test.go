@@ -312,6 +312,52 @@ func TestCollectToolsRefuses(t *testing.T) {
 	}
 }
 
+// TestCollectToolsPods: two load pods of one run are two load generators:
+// the publishers merge, each pod's subscribers are a breakdown part named
+// after the pod (pods on a real kube-apiserver made from the rendered Job).
+func TestCollectToolsPods(t *testing.T) {
+	kube := apiserverClient(t)
+	lab, e := toolLab()
+	jobs, _ := toolJobs(t, lab, e)
+	w := Window{Start: time.Unix(1_800_000_000, 0), End: time.Unix(1_800_000_030, 0)}
+	log := readTestdata(t, "nats-bench-fanout-pod.log")
+	other := bytes.Replace(bytes.Replace(log, []byte("[1] 229,088 msgs/sec"), []byte("[1] 229,000 msgs/sec"), 1),
+		[]byte("[1] 212,165 msgs/sec"), []byte("[1] 212,000 msgs/sec"), 1)
+	logs := mapLogs{}
+	var pods []corev1.Pod
+	for i, l := range [][]byte{log, other} {
+		p := podOf(jobs["natsfan"], "m1", w)
+		p.Name += "-" + strconv.Itoa(i)
+		createPod(t, kube, p)
+		logs[p.Namespace+"/"+p.Name+"/"+p.Spec.Containers[0].Name] = l
+		pods = append(pods, *p)
+	}
+	listed, err := RunPods(context.Background(), kube, "lab-natsfan", RunSelector("lab", "natsfan", "m1"))
+	if err != nil || len(listed) != 2 {
+		t.Fatalf("pods %d, %v", len(listed), err)
+	}
+	r, tool, _, err := parseRun(context.Background(), logs, listed, e, "natsfan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tool != labmodel.ToolNatsBench || r.LoadGenerators != 2 || r.Operations.Count != 40000 {
+		t.Errorf("%s: %d load generators, %d messages; want 2 pods of 20000", tool, r.LoadGenerators, r.Operations.Count)
+	}
+	var parts []string
+	for _, p := range r.Breakdown {
+		parts = append(parts, p.Name+" "+itoa(p.Operations))
+	}
+	want := []string{pods[0].Name + " Core NATS subscriber 60000", pods[1].Name + " Core NATS subscriber 60000"}
+	if strings.Join(parts, "|") != strings.Join(want, "|") {
+		t.Errorf("breakdown %q, want %q", parts, want)
+	}
+	// The same log from both pods is one load generator counted twice.
+	logs[pods[1].Namespace+"/"+pods[1].Name+"/"+pods[1].Spec.Containers[0].Name] = log
+	if _, _, _, err := parseRun(context.Background(), logs, listed, e, "natsfan"); err == nil {
+		t.Error("two pods with the same log accepted")
+	}
+}
+
 func TestToolOf(t *testing.T) {
 	mk := func(name, tool string) corev1.Pod {
 		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{}}}
