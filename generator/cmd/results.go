@@ -48,6 +48,7 @@ every line. See docs/results.md.`,
 	}
 	c.AddCommand(newResultsParseCmd(s), newResultsStoreCmd(s), newResultsCompareCmd(s), newResultsMigrateCmd(s),
 		newResultsCollectCmd(s), newResultsReportCmd(s), newResultsPublishCmd(s))
+	c.AddCommand(newResultsScaleUpCmd(s))
 	c.AddCommand(resultsFinOpsCmds(s)...)
 	return c
 }

@@ -21,20 +21,28 @@ func newResultsCollectCmd(s *Settings) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "collect --experiment E [--variant V] --run r1 --prometheus URL",
 		Short: "Collect one run from the cluster and Prometheus, price it and store it (append-only)",
-		Long: `collect finds the run's k6 pods by their labels (lab.illm.dev/experiment,
+		Long: `collect finds the run's load pods by their labels (lab.illm.dev/experiment,
 lab.illm.dev/variant, lab.illm.dev/run) in the variant's namespace, cuts the
-summary out of their logs and merges the pods into one run. Over the run
-window (the k6 containers' start to finish) it reads from Prometheus each
-container's CPU (core-seconds) and peak working-set memory in the namespace,
-k6's own pods left out, and every metric the experiment declares in CUE
-($namespace and $window substituted, reduced by its aggregation). It records
-the repository commit, chart versions, image digests, node types and the k6
-version, prices the run with the lab's cost model and stores it.
+report out of their logs (between the results markers) and parses it with
+the parser of the pods' load tool (label lab.illm.dev/tool: pgbench,
+redis-benchmark, nats-bench, kafka-perf, perftest, fio; none means k6),
+merging several pods into one run. nats bench's subscribers or consumers and
+Kafka's consumers go in the breakdown; the publishers' and the producer's
+messages are the operations. Over the run window (the load containers' start
+to finish) it reads from Prometheus each container's CPU (core-seconds) and
+peak working-set memory in the namespace, the load pods left out, and every
+metric the experiment declares in CUE ($namespace and $window substituted,
+reduced by its aggregation). It records the repository commit, chart
+versions, image digests, node types and the tool's version, prices the run
+with the lab's cost model and stores it.
 
 A run is refused, and nothing stored, when a load pod did not succeed, a log
-holds no complete summary, the run is shorter than the Job declares (pod
-annotation lab.illm.dev/expected-duration, unless --expect-duration is given),
-any query returns no data or a NaN or negative value, or the result fails
+holds no complete report, the pods ran another tool than the experiment
+declares for the variant, the run is shorter than the Job declares (pod
+annotation lab.illm.dev/expected-duration, unless --expect-duration is
+given), a count-bound tool reports fewer operations than the Job declares
+(lab.illm.dev/expected-operations), any query returns no data or a NaN or
+negative value, or the result (or a subscriber's or consumer's) fails
 validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

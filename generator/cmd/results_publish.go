@@ -137,11 +137,14 @@ to a branch (default benchmarks/<experiment>, created from the base branch)
 and pushes it over HTTPS with the token; a push that loses a race is retried
 on the new remote head. It then opens the pull request (or updates the open
 one for that branch) and keeps one report comment, marked
-` + report.Marker + `, edited in place.
-Nothing new: no commit and no comment edit.
+` + report.Marker + ` and written by the token's own user, edited
+in place; another user's comment quoting the marker is never edited.
+Nothing new: no commit and no comment edit. Before pushing anything it
+checks the forge: the token's user, the repository, push access and the
+base branch.
 
 The token is read from the environment variable named by --token-env, never
-from a flag, and never printed. --api-url points at another forge serving
+from a flag, and never printed; no message shows the credentials of a URL. --api-url points at another forge serving
 GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {

@@ -24,6 +24,9 @@ type Expect struct {
 	DurationSlack time.Duration
 	// MaxErrorRate refuses a run whose error rate is above it.
 	MaxErrorRate *float64
+	// Operations is the least number of operations a complete run
+	// reports (a count-bound tool's declared count); fewer are refused.
+	Operations int64
 }
 
 // DefaultDurationSlack is the default tolerance on the declared duration.
@@ -56,6 +59,9 @@ func CheckExpect(e Expect) error {
 	}
 	if m := e.MaxErrorRate; m != nil && (math.IsNaN(*m) || *m < 0 || *m > 1) {
 		errs = append(errs, fmt.Errorf("--max-error-rate %v is not a rate in [0, 1]", *m))
+	}
+	if e.Operations < 0 {
+		errs = append(errs, fmt.Errorf("expected operations %d is negative", e.Operations))
 	}
 	return errors.Join(errs...)
 }
@@ -309,6 +315,9 @@ func Validate(r *Result, exp Expect) error {
 		if r.DurationS < min {
 			add("duration %.3fs is shorter than the declared %s (slack %s): the run was cut short", r.DurationS, exp.Duration, slack)
 		}
+	}
+	if exp.Operations > 0 && ops < exp.Operations {
+		add("%d %s, fewer than the %d declared: the run stopped early", ops, unitOr(r.Operations.Unit), exp.Operations)
 	}
 	if m := exp.MaxErrorRate; m != nil && !math.IsNaN(*m) {
 		switch {

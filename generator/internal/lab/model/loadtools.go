@@ -236,7 +236,9 @@ func Seconds(what, d string) (time.Duration, error) {
 
 // Measured is how long one measured run of the load lasts as declared,
 // when the tool runs for a duration (0 for tools that run to a count:
-// redis-benchmark, Kafka's perf tests, nats bench without duration).
+// redis-benchmark, Kafka's perf tests, nats bench without duration). For
+// fio it is the sum of the jobs' runtimes, which run one after the other:
+// fio measures nothing during a ramp (Ramp).
 func (l Load) Measured() time.Duration {
 	switch l.Tool {
 	case ToolPgbench:
@@ -252,14 +254,23 @@ func (l Load) Measured() time.Duration {
 		}
 	case ToolFio:
 		var total time.Duration
-		ramp, _ := time.ParseDuration(l.Fio.RampTime)
 		for _, n := range l.Fio.JobNames() {
 			d, _ := Seconds("runtime", l.Fio.Jobs[n].Runtime)
-			total += d + ramp
+			total += d
 		}
 		return total
 	}
 	return 0
+}
+
+// Ramp is the unmeasured time a run adds to Measured: fio's ramp before
+// each job (0 for the other tools).
+func (l Load) Ramp() time.Duration {
+	if l.Tool != ToolFio || l.Fio.RampTime == "" {
+		return 0
+	}
+	ramp, _ := time.ParseDuration(l.Fio.RampTime)
+	return ramp * time.Duration(len(l.Fio.JobNames()))
 }
 
 // ExpectedOperations is the least number of operations a complete run of
@@ -274,6 +285,11 @@ func (l Load) ExpectedOperations() int {
 			return l.NatsBench.Messages
 		}
 	case ToolKafkaPerf:
+		// With warmup records the producer reports the steady-state
+		// records only (the ones after the warmup).
+		if w := l.KafkaPerf.WarmupRecords; w != nil {
+			return l.KafkaPerf.Records - *w
+		}
 		return l.KafkaPerf.Records
 	}
 	return 0

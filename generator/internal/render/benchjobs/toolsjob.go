@@ -111,8 +111,8 @@ func toolJob(lab *model.Lab, e *model.Experiment, variant string, rep, wave int,
 			inits = append(inits, init)
 		}
 	case measured > 0 && l.Tool != model.ToolNatsBench:
-		// PerfTest, fio: the run lasts its declared time.
-		deadline += measured
+		// PerfTest, fio: the run lasts its declared time (fio's ramps too).
+		deadline += measured + l.Ramp()
 	default:
 		to, err := time.ParseDuration(toolTimeout(l))
 		if err != nil {

@@ -1,6 +1,7 @@
 // Package collect turns one benchmark run in a cluster into a stored
-// result: it finds the run's k6 pods by their labels, cuts the summary out
-// of their logs, reads the system under test's resource usage and the
+// result: it finds the run's load pods by their labels, cuts the report
+// out of their logs and parses it with their tool's parser (k6, pgbench,
+// redis-benchmark, nats bench, Kafka's perf tests, PerfTest, fio), reads the system under test's resource usage and the
 // experiment's declared metrics from Prometheus over the run window,
 // records the run's provenance and prices it with the lab's cost model.
 // A run is refused (nothing stored) when any of it is missing.
@@ -105,20 +106,29 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 			return nil, err
 		}
 	}
+	if expect.Operations == 0 {
+		// A count-bound tool's Job declares the least operations a
+		// complete run reports: fewer are refused.
+		if expect.Operations, err = podAnnotationCount(pods, labels.ExpectedOperations); err != nil {
+			return nil, err
+		}
+	}
 	script, err := podAnnotation(pods, labels.ScriptSHA256)
 	if err != nil {
 		return nil, err
 	}
-	r, k6v, err := parseLogs(ctx, logs, pods)
+	r, tool, k6v, err := parseRun(ctx, logs, pods, e, o.Variant)
 	if err != nil {
 		return nil, err
 	}
 	r.Experiment, r.Variant, r.RunID = e.Name, VariantLabel(o.Variant), runID
 	// Refuse a broken run before querying anything else.
 	if err := results.Validate(r, expect); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s run %s (pod %s): %w", tool, o.Run, podNames(pods), err)
 	}
-	if k6v == "" {
+	if k6v == "" && tool == labmodel.ToolK6 {
+		// The other tools' versions come from their output: the lab's own
+		// images are tagged with the lab's release, not the tool's.
 		k6v = imageTag(pods)
 	}
 
@@ -173,6 +183,14 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	}
 	r.Normalize()
 	return r, nil
+}
+
+func podNames(pods []corev1.Pod) string {
+	n := make([]string, len(pods))
+	for i, p := range pods {
+		n[i] = p.Name
+	}
+	return strings.Join(n, ", ")
 }
 
 // podAnnotation is an annotation all load pods agree on ("" when none has it).

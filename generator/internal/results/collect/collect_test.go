@@ -99,7 +99,14 @@ func (e *exporter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "db-0", "db", dbRate*s, ms)
 	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "lab-demo-k6-r1-abcde", "k6", 1.0*s, ms)
 	fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-demo", "api-0", "POD", 0.01*s, ms)
+	for _, v := range toolVariants {
+		// The system under test of each tool's variant (tools_test.go).
+		fmt.Fprintf(w, "container_cpu_usage_seconds_total{namespace=%q,pod=%q,container=%q} %g %d\n", "lab-"+v, "sut-0", "sut", apiRate*s, ms)
+	}
 	fmt.Fprintf(w, "# TYPE container_memory_working_set_bytes gauge\n")
+	for _, v := range toolVariants {
+		fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-"+v, "sut-0", "sut", 80*mib)
+	}
 	fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-demo", "api-0", "api", (100+n%5)*mib)
 	fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-demo", "db-0", "db", 50*mib)
 	fmt.Fprintf(w, "container_memory_working_set_bytes{namespace=%q,pod=%q,container=%q} %d\n", "lab-demo", "lab-demo-k6-r1-abcde", "k6", 400*mib)
@@ -214,6 +221,10 @@ func TestPrometheus(t *testing.T) {
 
 	t.Run("collect end to end", func(t *testing.T) {
 		testCollectEndToEnd(t, f)
+	})
+
+	t.Run("collect every load tool", func(t *testing.T) {
+		testCollectTools(t, f)
 	})
 }
 

@@ -82,15 +82,15 @@ func TestBenchmarkJobContract(t *testing.T) {
 	}
 }
 
-// TestToolJobContract checks the same contract for the Jobs of the other
-// load tools, from both sides: the collector's selector finds their pods,
+// TestToolJobContract checks the same contract for the Jobs of every other
+// load tool, from both sides: the collector's selector finds their pods,
 // LoadContainer picks the tool's container (not pgbench's init), the
 // digest is the configuration's, the declared duration and operation
 // count are the load's, and the tool label names the parser to use.
 func TestToolJobContract(t *testing.T) {
 	e := &model.Experiment{
 		Name: "brokers", Phase: "messaging",
-		Variants: map[string]*model.Variant{"nats": {Name: "nats"}, "kafka": {Name: "kafka"}, "pg": {Name: "pg"}},
+		Variants: map[string]*model.Variant{"nats": {Name: "nats"}, "kafka": {Name: "kafka"}, "pg": {Name: "pg"}, "redis": {Name: "redis"}, "rabbit": {Name: "rabbit"}, "disk": {Name: "disk"}},
 		Benchmark: &model.Benchmark{
 			Tool:        model.ToolNatsBench,
 			NatsBench:   &model.NatsBench{URL: "nats://nats.$namespace.svc:4222", Subject: "lab.bench", Messages: 1000, Size: 128, Publishers: 1, Timeout: "5m"},
@@ -101,6 +101,15 @@ func TestToolJobContract(t *testing.T) {
 					Records: 5000, RecordSize: 100, Throughput: -1, Acks: "all", Consumers: 1, HeapMiB: 256, Timeout: "5m"}},
 				"pg": {Tool: model.ToolPgbench, Pgbench: &model.Pgbench{Host: "pg-rw.$namespace.svc", Port: 5432, Database: "lab", User: "lab",
 					Scale: 1, Clients: 1, Threads: 1, Duration: "45s", Protocol: "simple", Init: true, InitTimeout: "1m", Progress: "5s"}},
+				"redis": {Tool: model.ToolRedisBenchmark, RedisBenchmark: &model.RedisBenchmark{Host: "cache.$namespace.svc", Port: 6379,
+					Tests: []string{"set", "get", "incr"}, Requests: 1000, Clients: 5, Pipeline: 1, DataSize: 16, Timeout: "1m"}},
+				"rabbit": {Tool: model.ToolPerfTest, PerfTest: &model.PerfTest{URI: "amqp://rabbitmq.$namespace.svc:5672", Producers: 1, Consumers: 2,
+					Size: 512, Duration: "30s", QueueType: "quorum", Queues: 1, ExchangeType: "direct"}},
+				"disk": {Tool: model.ToolFio, Fio: &model.Fio{Volumes: map[string]*model.FioVolume{"mem": {Medium: model.FioMemory, Size: "64Mi"}},
+					Jobs: map[string]*model.FioJob{
+						"a": {Volume: "mem", RW: "randwrite", BS: "4k", Size: "8M", IOEngine: "psync", IODepth: 1, NumJobs: 1, Runtime: "10s"},
+						"b": {Volume: "mem", RW: "randread", BS: "4k", Size: "8M", IOEngine: "psync", IODepth: 1, NumJobs: 1, Runtime: "20s"},
+					}, RampTime: "2s"}},
 			},
 			Source: "phases/brokers.cue",
 		},
@@ -121,9 +130,13 @@ func TestToolJobContract(t *testing.T) {
 		duration   time.Duration
 		operations string
 	}{
-		"nats":  {model.ToolNatsBench, 0, "1000"},
-		"kafka": {model.ToolKafkaPerf, 0, "5000"},
-		"pg":    {model.ToolPgbench, 45 * time.Second, ""},
+		"nats":   {model.ToolNatsBench, 0, "1000"},
+		"kafka":  {model.ToolKafkaPerf, 0, "5000"},
+		"pg":     {model.ToolPgbench, 45 * time.Second, ""},
+		"redis":  {model.ToolRedisBenchmark, 0, "3000"},
+		"rabbit": {model.ToolPerfTest, 30 * time.Second, ""},
+		// The jobs' runtimes, one after the other; the ramps measure nothing.
+		"disk": {model.ToolFio, 30 * time.Second, ""},
 	}
 	jobs := 0
 	for _, o := range objs {
@@ -147,6 +160,10 @@ func TestToolJobContract(t *testing.T) {
 		if got := pod.Labels["lab.illm.dev/tool"]; got != w.tool {
 			t.Errorf("%s: tool label %q, want %q", job.Name, got, w.tool)
 		}
+		// The collector reads the label and has a parser for it.
+		if got, err := ToolOf([]corev1.Pod{pod}); err != nil || got != w.tool || toolParsers[got].tool == "" {
+			t.Errorf("%s: the collector takes the pod for %q (%v), parser %q; want %q", job.Name, got, err, toolParsers[got].tool, w.tool)
+		}
 		ctr, err := LoadContainer(&pod)
 		if err != nil || ctr != w.tool {
 			t.Errorf("%s: load container %q (%v), want %q", job.Name, ctr, err, w.tool)
@@ -164,7 +181,17 @@ func TestToolJobContract(t *testing.T) {
 			t.Errorf("%s: expected operations %q (%v), want %q", job.Name, ops, err, w.operations)
 		}
 	}
-	if jobs != 6 {
-		t.Errorf("%d Jobs, want 3 variants x 2 repetitions", jobs)
+	if jobs != 12 {
+		t.Errorf("%d Jobs, want 6 variants x 2 repetitions", jobs)
+	}
+	// Every tool the lab renders is covered here (k6 by the test above).
+	covered := map[string]bool{}
+	for _, w := range want {
+		covered[w.tool] = true
+	}
+	for _, tool := range model.Tools {
+		if !covered[tool] && tool != model.ToolK6 {
+			t.Errorf("the Jobs of %s are not checked against the collector", tool)
+		}
 	}
 }

@@ -14,7 +14,10 @@ import (
 type Forge struct {
 	client      *github.Client
 	owner, repo string
+	apiURL      string
 	token       string
+	// login is the token's own user (Login), once asked.
+	login string
 }
 
 // DefaultAPIURL is GitHub's REST API.
@@ -44,7 +47,53 @@ func NewForge(apiURL, token, ownerRepo string, hc *http.Client) (*Forge, error) 
 	if err != nil {
 		return nil, Redact(fmt.Errorf("forge client: %w", err), token)
 	}
-	return &Forge{client: c, owner: owner, repo: name, token: token}, nil
+	return &Forge{client: c, owner: owner, repo: name, apiURL: apiURL, token: token}, nil
+}
+
+// Login is the login of the token's own user (asked once).
+func (f *Forge) Login(ctx context.Context) (string, error) {
+	if f.login != "" {
+		return f.login, nil
+	}
+	u, resp, err := f.client.Users.Get(ctx, "")
+	if err != nil {
+		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			return "", f.wrap(err, "the forge at %s refuses the token (no user for it)", SafeURL(f.apiURL))
+		}
+		return "", f.wrap(err, "the token's user at %s", SafeURL(f.apiURL))
+	}
+	if u.GetLogin() == "" {
+		return "", fmt.Errorf("the forge at %s names no user for the token", SafeURL(f.apiURL))
+	}
+	f.login = u.GetLogin()
+	return f.login, nil
+}
+
+// Check makes sure the forge can take a publish before anything is
+// pushed: the token names a user, the repository exists and the token may
+// push to it, and the base branch exists.
+func (f *Forge) Check(ctx context.Context, base string) error {
+	login, err := f.Login(ctx)
+	if err != nil {
+		return err
+	}
+	repo, resp, err := f.client.Repositories.Get(ctx, f.owner, f.repo)
+	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("repository %s/%s not found at %s (or %s cannot see it): check --repo and --api-url", f.owner, f.repo, SafeURL(f.apiURL), login)
+		}
+		return f.wrap(err, "repository %s/%s at %s", f.owner, f.repo, SafeURL(f.apiURL))
+	}
+	if p := repo.GetPermissions(); p == nil || !p.GetPush() {
+		return fmt.Errorf("%s may not push to %s/%s at %s: the token needs write access", login, f.owner, f.repo, SafeURL(f.apiURL))
+	}
+	if _, resp, err := f.client.Repositories.GetBranch(ctx, f.owner, f.repo, base, 0); err != nil {
+		if resp != nil && resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("repository %s/%s has no base branch %q: check --base", f.owner, f.repo, base)
+		}
+		return f.wrap(err, "base branch %q of %s/%s", base, f.owner, f.repo)
+	}
+	return nil
 }
 
 func (f *Forge) wrap(err error, format string, args ...any) error {
@@ -104,12 +153,17 @@ const (
 	CommentUnchanged = "unchanged"
 )
 
-// UpsertComment keeps exactly one comment holding marker on the pull
-// request: it creates it, edits it in place when body differs, or leaves
-// it alone. body must contain marker.
+// UpsertComment keeps exactly one comment holding marker by the token's
+// own user on the pull request: it creates it, edits it in place when
+// body differs, or leaves it alone. Comments by anyone else are never
+// edited, whatever they quote. body must contain marker.
 func (f *Forge) UpsertComment(ctx context.Context, number int, marker, body string) (string, error) {
 	if !strings.Contains(body, marker) {
 		return "", fmt.Errorf("comment body lacks its marker %s", marker)
+	}
+	login, err := f.Login(ctx)
+	if err != nil {
+		return "", err
 	}
 	opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 50}}
 	for {
@@ -118,7 +172,7 @@ func (f *Forge) UpsertComment(ctx context.Context, number int, marker, body stri
 			return "", f.wrap(err, "list comments of #%d", number)
 		}
 		for _, c := range cs {
-			if !strings.Contains(c.GetBody(), marker) {
+			if !strings.Contains(c.GetBody(), marker) || !strings.EqualFold(c.GetUser().GetLogin(), login) {
 				continue
 			}
 			if c.GetBody() == body {

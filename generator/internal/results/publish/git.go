@@ -219,7 +219,7 @@ var errRace = errors.New("remote branch moved")
 // again, up to MaxAttempts times. The token never appears in errors.
 func Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	res, err := push(ctx, o)
-	return res, Redact(err, o.Token)
+	return res, Redact(err, append([]string{o.Token}, URLSecrets(o.URL)...)...)
 }
 
 func push(ctx context.Context, o PushOptions) (*PushResult, error) {

@@ -319,7 +319,11 @@ func TestPushNeverLeaksToken(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
-		{"fatal: https://x:" + testToken + "@h/r", "fatal: https://x:" + Redacted + "@h/r"},
+		{"fatal: https://x:" + testToken + "@h/r", "fatal: https://" + Redacted + "@h/r"},
+		// Any URL's user information goes, secret known or not, parsed or not.
+		{`parse "https://bob:hunter2@host/%zz.git": invalid URL escape "%zz"`, `parse "https://` + Redacted + `@host/%zz.git": invalid URL escape "%zz"`},
+		{"clone http://" + testToken + "@host:3000/o/r.git failed", "clone http://" + Redacted + "@host:3000/o/r.git failed"},
+		{"see https://host/a@b and mailto:x@y", "see https://host/a@b and mailto:x@y"},
 		{"Authorization: Basic eC1hY2Nlc3MtdG9rZW46Z2hwX1RFU1R0b2tlbjAxMjM0NTY3ODlhYmNkZWZTRUNSRVQ=", "Authorization: Basic " + Redacted},
 		{"nothing secret", "nothing secret"},
 	} {

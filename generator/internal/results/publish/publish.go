@@ -59,7 +59,7 @@ func CommentBody(md string) string { return report.Marker + "\n" + md }
 // edited in place. Nothing new: nothing changes.
 func Run(ctx context.Context, o Options) (*Outcome, error) {
 	out, err := run(ctx, o)
-	return out, Redact(err, o.Token)
+	return out, Redact(err, append([]string{o.Token}, URLSecrets(o.RemoteURL)...)...)
 }
 
 func run(ctx context.Context, o Options) (*Outcome, error) {
@@ -68,6 +68,9 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	if o.Branch == "" {
 		o.Branch = "benchmarks/" + o.Experiment
+	}
+	if o.Branch == o.BaseBranch {
+		return nil, fmt.Errorf("push: branch %q is the base branch: results go through a pull request", o.Branch)
 	}
 	sub := path.Join(filepath.ToSlash(o.ResultsDir), o.Experiment)
 	files, err := NewFiles(o.RepoDir, o.BaseRef, sub)
@@ -102,6 +105,15 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out.Report = CommentBody(md.String())
 
+	// The forge is checked before anything is pushed: a wrong --api-url,
+	// --repo, --base or a read-only token leaves the remote untouched.
+	forge, err := NewForge(o.APIURL, o.Token, o.Repo, o.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	if err := forge.Check(ctx, o.BaseBranch); err != nil {
+		return nil, err
+	}
 	out.Push, err = Push(ctx, PushOptions{
 		URL: o.RemoteURL, Username: o.Username, Token: o.Token,
 		Branch: o.Branch, Base: o.BaseBranch, Files: files,
@@ -113,10 +125,6 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	if !out.Push.BranchExists {
 		return out, nil // the base branch already has every file
-	}
-	forge, err := NewForge(o.APIURL, o.Token, o.Repo, o.HTTPClient)
-	if err != nil {
-		return nil, err
 	}
 	title := "Benchmark results: " + o.Experiment
 	out.PR, err = forge.EnsurePullRequest(ctx, o.Branch, o.BaseBranch, title, prBody(o.Experiment, cur))

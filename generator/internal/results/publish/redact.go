@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -26,7 +27,44 @@ func RedactString(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, f, Redacted)
 		}
 	}
-	return s
+	// Credentials in any URL (user:password@, or a token as the user),
+	// whether or not the URL parses.
+	return userinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+}
+
+// userinfo is the user information of a URL in a message: after the
+// scheme, up to the last @ before the host's end.
+var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s@]*@`)
+
+// URLSecrets are the user name and password in a URL's user information,
+// also when the URL does not parse (a malformed remote is still printed in
+// errors by the transports).
+func URLSecrets(u string) []string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return nil
+	}
+	rest := u[i+3:]
+	if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return nil
+	}
+	user, pass, _ := strings.Cut(rest[:at], ":")
+	var out []string
+	for _, v := range []string{pass, user} {
+		if dec, err := url.PathUnescape(v); err == nil && dec != v && dec != "" {
+			out = append(out, dec)
+		}
+		// A bare user name such as git or x-access-token is no secret,
+		// but a token given as the user is: redact anything longer.
+		if v != "" && (v == pass || len(v) >= 16) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Redact returns err with every secret removed from its message. The
@@ -43,10 +81,14 @@ func Redact(err error, secrets ...string) error {
 	return errors.New(clean)
 }
 
-// SafeURL is u without credentials, for messages.
+// SafeURL is u without credentials, for messages; a URL that does not
+// parse loses its user information all the same.
 func SafeURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil || p.User == nil {
+	if err != nil {
+		return RedactString(u, URLSecrets(u)...)
+	}
+	if p.User == nil {
 		return u
 	}
 	p.User = nil

@@ -31,64 +31,7 @@ import (
 // through the API server the whole time, and Analyze turns the samples
 // into the stored result.
 func TestWatchRealScaleUp(t *testing.T) {
-	kcm := testenv.Tool(t, "kube-controller-manager")
-	kwok := testenv.Tool(t, "kwok")
-	stages := filepath.Join(filepath.Dir(kwok), "stages.yaml")
-	if _, err := os.Stat(stages); err != nil {
-		t.Fatalf("kwok's stages (scripts/tools.sh build kwok): %v", err)
-	}
-	s := testenv.StartAPIServer(t)
-	c, err := kubernetes.NewForConfig(s.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start(t, kcm, "--kubeconfig="+s.Kubeconfig, "--controllers=deployment-controller,replicaset-controller",
-		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false", "--concurrent-deployment-syncs=5")
-	start(t, kwok, "--kubeconfig="+s.Kubeconfig, "--config="+stages,
-		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-lease-duration-seconds=40")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	const ns, name = "scale-up-time", "runtime-api"
-	mustCreate(t, func() error {
-		_, err := c.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
-			Name: "kwok-node", Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
-			Labels: map[string]string{"type": "kwok"},
-		}}, metav1.CreateOptions{})
-		return err
-	})
-	mustCreate(t, func() error {
-		_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
-		return err
-	})
-	// The service account admission wants the namespace's default account
-	// (the serviceaccount controller's job, not run here).
-	mustCreate(t, func() error {
-		_, err := c.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
-		return err
-	})
-	one, f := int32(1), false
-	labels := map[string]string{"app.kubernetes.io/name": name}
-	mustCreate(t, func() error {
-		_, err := c.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec: appsv1.DeploymentSpec{
-				Replicas: &one,
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{
-						// On kwok's node directly: no scheduler runs here.
-						NodeName:                     "kwok-node",
-						AutomountServiceAccountToken: &f,
-						Containers:                   []corev1.Container{{Name: "api", Image: "ghcr.io/illm-k8s-ai-lab/runtime-go:1.0.0"}},
-					},
-				},
-			},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	waitReady(ctx, t, c, ns, name, 1)
+	c, ctx := startScaleCluster(t)
 
 	// Sample through the whole run, as the collector would over the window.
 	wctx, stopWatch := context.WithCancel(ctx)
@@ -144,6 +87,74 @@ func TestWatchRealScaleUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("real kube-controller-manager and kwok: 1 to 5 ready in %.3fs, back to 1 in %.3fs after the load", *r.TimeToTargetSeconds, *r.TimeToBaselineSeconds)
+}
+
+// The Deployment the tests scale, and its namespace.
+const ns, name = "scale-up-time", "runtime-api"
+
+// startScaleCluster runs a real kube-apiserver, kube-controller-manager
+// (Deployment and ReplicaSet controllers) and kwok with one fake node, and
+// creates Deployment ns/name at 1 ready replica.
+func startScaleCluster(t *testing.T) (kubernetes.Interface, context.Context) {
+	t.Helper()
+	kcm := testenv.Tool(t, "kube-controller-manager")
+	kwok := testenv.Tool(t, "kwok")
+	stages := filepath.Join(filepath.Dir(kwok), "stages.yaml")
+	if _, err := os.Stat(stages); err != nil {
+		t.Fatalf("kwok's stages (scripts/tools.sh build kwok): %v", err)
+	}
+	s := testenv.StartAPIServer(t)
+	c, err := kubernetes.NewForConfig(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, kcm, "--kubeconfig="+s.Kubeconfig, "--controllers=deployment-controller,replicaset-controller",
+		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false", "--concurrent-deployment-syncs=5")
+	start(t, kwok, "--kubeconfig="+s.Kubeconfig, "--config="+stages,
+		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-lease-duration-seconds=40")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	mustCreate(t, func() error {
+		_, err := c.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+			Name: "kwok-node", Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+			Labels: map[string]string{"type": "kwok"},
+		}}, metav1.CreateOptions{})
+		return err
+	})
+	mustCreate(t, func() error {
+		_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+		return err
+	})
+	// The service account admission wants the namespace's default account
+	// (the serviceaccount controller's job, not run here).
+	mustCreate(t, func() error {
+		_, err := c.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+		return err
+	})
+	one, f := int32(1), false
+	labels := map[string]string{"app.kubernetes.io/name": name}
+	mustCreate(t, func() error {
+		_, err := c.AppsV1().Deployments(ns).Create(ctx, &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: appsv1.DeploymentSpec{
+				Replicas: &one,
+				Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{
+						// On kwok's node directly: no scheduler runs here.
+						NodeName:                     "kwok-node",
+						AutomountServiceAccountToken: &f,
+						Containers:                   []corev1.Container{{Name: "api", Image: "ghcr.io/illm-k8s-ai-lab/runtime-go:1.0.0"}},
+					},
+				},
+			},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	waitReady(ctx, t, c, ns, name, 1)
+	return c, ctx
 }
 
 func mustCreate(t *testing.T, create func() error) {

@@ -1,6 +1,8 @@
 // Package fio turns fio's JSON report (--output-format=json and json+)
 // into normalized results. Operations are I/O operations (reads, writes and
-// trims of every job); the duration is the longest direction's runtime; the
+// trims of every job); the duration is the longest direction's runtime of
+// each group of jobs, summed over the groups (stonewall runs them one after
+// the other), the longest over the reports of several load generators; the
 // latency is fio's completion latency (clat), the only one it reports
 // percentiles for. json+ adds clat's histogram bins, which merge exactly
 // across directions, jobs and files; json's percentiles do not.
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -76,6 +79,7 @@ type job struct {
 	Trim       *direction        `json:"trim"`
 	Sync       *sync             `json:"sync"`
 	JobRuntime float64           `json:"job_runtime"`
+	GroupID    *float64          `json:"groupid"`
 }
 
 type report struct {
@@ -426,12 +430,21 @@ func merge(files []*file) (*results.Result, error) {
 		}
 		byName := map[string]int64{}
 		numjobs := map[string]int64{}
+		// Groups run one after the other, the jobs of a group at once.
+		groupMs := map[float64]float64{}
 		for ji := range f.rep.Jobs {
 			j := &f.rep.Jobs[ji]
 			anyJob = true
 			where := fmt.Sprintf("%s: job %d (%s)", f.name, ji, input.Excerpt([]byte(j.Name)))
 			if j.Error == nil {
 				return nil, fmt.Errorf("%s: no \"error\" field: not a fio job", where)
+			}
+			group := 0.0
+			if g := j.GroupID; g != nil {
+				if math.IsNaN(*g) || *g < 0 || *g != math.Trunc(*g) || *g > 1<<20 {
+					return nil, fmt.Errorf("%s: groupid %v is not a group number", where, *g)
+				}
+				group = *g
 			}
 			if *j.Error != 0 {
 				r.ToolErrors = append(r.ToolErrors, fmt.Sprintf("fio job %s ended with error %v (errno)", input.Excerpt([]byte(j.Name)), *j.Error))
@@ -470,7 +483,7 @@ func merge(files []*file) (*results.Result, error) {
 				case "write":
 					out += int64(*dd.IOBytes)
 				}
-				runtimeMs = math.Max(runtimeMs, *dd.Runtime)
+				groupMs[group] = math.Max(groupMs[group], *dd.Runtime)
 				if err := all.add(where+" "+d.name+" clat_ns", dd.Clat); err != nil {
 					return nil, err
 				}
@@ -510,6 +523,11 @@ func merge(files []*file) (*results.Result, error) {
 		for name, n := range byName {
 			clients += max(n, numjobs[name])
 		}
+		fileMs := 0.0
+		for _, g := range slices.Sorted(maps.Keys(groupMs)) {
+			fileMs += groupMs[g]
+		}
+		runtimeMs = math.Max(runtimeMs, fileMs)
 	}
 	if err := input.DistinctContent(srcs); err != nil {
 		return nil, err
@@ -562,7 +580,7 @@ func merge(files []*file) (*results.Result, error) {
 		r.StartedAt, r.EndedAt = &ss, &es
 		r.Notes = append(r.Notes, "ended_at is fio's report time (timestamp_ms), started_at that minus duration_s")
 	}
-	r.Notes = append(r.Notes, "duration_s is the longest direction's runtime; throughput adds every direction of every job")
+	r.Notes = append(r.Notes, "duration_s is each group's longest direction runtime summed over the groups (stonewall: one after the other), the longest of the load generators'; throughput adds every direction of every job")
 	r.SetThroughput()
 	r.Normalize()
 	return r, nil

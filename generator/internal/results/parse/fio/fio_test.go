@@ -24,6 +24,7 @@ type ref struct {
 	runtime      float64
 	active       []map[string]any
 	iops         float64
+	groups       int
 }
 
 func reference(t *testing.T, data []byte) ref {
@@ -35,7 +36,10 @@ func reference(t *testing.T, data []byte) ref {
 		t.Fatal(err)
 	}
 	var r ref
+	// Groups (stonewall) run one after the other: their runtimes add up.
+	groupMs := map[float64]float64{}
 	for _, j := range doc.Jobs {
+		g, _ := j["groupid"].(float64)
 		for _, d := range []string{"read", "write", "trim"} {
 			m := j[d].(map[string]any)
 			n := m["total_ios"].(float64)
@@ -44,7 +48,7 @@ func reference(t *testing.T, data []byte) ref {
 			}
 			r.ios += n
 			r.iops += m["iops"].(float64)
-			r.runtime = math.Max(r.runtime, m["runtime"].(float64))
+			groupMs[g] = math.Max(groupMs[g], m["runtime"].(float64))
 			r.active = append(r.active, m)
 			switch d {
 			case "read":
@@ -54,6 +58,10 @@ func reference(t *testing.T, data []byte) ref {
 			}
 		}
 	}
+	for _, ms := range groupMs {
+		r.runtime += ms
+	}
+	r.groups = len(groupMs)
 	return r
 }
 
@@ -76,8 +84,11 @@ func TestRealReports(t *testing.T) {
 			if float64(r.Operations.Count) != want.ios || r.Operations.Unit != results.UnitIOOperations || float64(*r.Bytes.In) != want.in || float64(*r.Bytes.Out) != want.out || r.DurationS != want.runtime/1000 {
 				t.Errorf("%d ops, %d in, %d out, %v s; fio: %v, %v, %v, %v ms", r.Operations.Count, *r.Bytes.In, *r.Bytes.Out, r.DurationS, want.ios, want.in, want.out, want.runtime)
 			}
-			// Every direction ran for the whole runtime: fio's iops add up
-			// to the throughput.
+			// Every direction ran for the whole runtime of its group:
+			// fio's iops add up to the throughput of one group.
+			if want.groups > 1 {
+				want.iops = want.ios / (want.runtime / 1000)
+			}
 			if !near(r.ThroughputPerS, want.iops, 1e-3) {
 				t.Errorf("throughput %v, fio's iops add up to %v", r.ThroughputPerS, want.iops)
 			}
@@ -201,5 +212,65 @@ func TestPodLog(t *testing.T) {
 	}
 	if r.Operations.Count != 16385 || len(r.ToolErrors) != 1 || !strings.Contains(strings.Join(r.Notes, "\n"), "fio: warning: something") {
 		t.Errorf("%d ops, tool errors %q", r.Operations.Count, r.ToolErrors)
+	}
+}
+
+// TestStonewallGroups: jobs in groups of their own (stonewall, as the lab's
+// Jobs run them) run one after the other, so the run lasts the sum of the
+// groups' runtimes, and the throughput is over that sum (real fio report).
+func TestStonewallGroups(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "stonewall-2jobs-ramp-json.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Parse("stonewall.json", bytes.NewReader(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Jobs []struct {
+			Group int `json:"groupid"`
+			Read  struct {
+				Runtime float64 `json:"runtime"`
+				IOs     float64 `json:"total_ios"`
+			} `json:"read"`
+			Write struct {
+				Runtime float64 `json:"runtime"`
+				IOs     float64 `json:"total_ios"`
+			} `json:"write"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Jobs) != 2 || doc.Jobs[0].Group == doc.Jobs[1].Group {
+		t.Fatalf("testdata: want two jobs in two groups, got %+v", doc.Jobs)
+	}
+	var ms, ios float64
+	for _, j := range doc.Jobs {
+		ms += math.Max(j.Read.Runtime, j.Write.Runtime)
+		ios += j.Read.IOs + j.Write.IOs
+	}
+	if !near(r.DurationS, ms/1000, 1e-12) || r.DurationS < 3.9 {
+		t.Errorf("duration %v s, want the groups' runtimes summed, %v s", r.DurationS, ms/1000)
+	}
+	if float64(r.Operations.Count) != ios || !near(r.ThroughputPerS, ios/(ms/1000), 1e-9) {
+		t.Errorf("operations %d at %v/s, want %v at %v/s", r.Operations.Count, r.ThroughputPerS, ios, ios/(ms/1000))
+	}
+	if err := results.Validate(r, results.Expect{Duration: 4 * time.Second}); err != nil {
+		t.Errorf("the declared 2 x 2 s: %v", err)
+	}
+	// The same jobs in one group (no stonewall) ran at once.
+	one := bytes.Replace(data, []byte(`"groupid" : 1,`), []byte(`"groupid" : 0,`), 1)
+	r1, err := Parse("one-group.json", bytes.NewReader(one), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := math.Max(doc.Jobs[0].Write.Runtime, doc.Jobs[1].Read.Runtime) / 1000; !near(r1.DurationS, want, 1e-12) {
+		t.Errorf("one group: duration %v, want the longest job's %v", r1.DurationS, want)
+	}
+	bad := bytes.Replace(data, []byte(`"groupid" : 1,`), []byte(`"groupid" : -1,`), 1)
+	if _, err := Parse("bad.json", bytes.NewReader(bad), Options{}); err == nil || !strings.Contains(err.Error(), `bad.json: job 1 ("disk-read"): groupid -1`) {
+		t.Errorf("negative groupid: %v", err)
 	}
 }
