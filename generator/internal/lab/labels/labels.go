@@ -17,6 +17,9 @@ const (
 	CostCenter = prefix + "cost-center"
 	SyncWave   = prefix + "sync-wave"
 	Run        = prefix + "run"
+	// SharedSet names the shared component set (lab.shared) an object
+	// belongs to, where an experiment's objects carry Experiment.
+	SharedSet = prefix + "shared"
 )
 
 // Shared is the variant label value of an experiment's components that

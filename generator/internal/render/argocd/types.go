@@ -48,7 +48,8 @@ type Helm struct {
 
 // Directory holds a plain-directory source's options.
 type Directory struct {
-	Recurse bool `json:"recurse,omitempty"`
+	Recurse bool   `json:"recurse,omitempty"`
+	Exclude string `json:"exclude,omitempty"`
 }
 
 // Destination is where an Application deploys.
