@@ -17,7 +17,7 @@ func newResultsCollectCmd(s *Settings) *cobra.Command {
 	var experiment, variant, run, runID, dir string
 	var promURL string
 	var step, timeout, expectDur, slack time.Duration
-	var maxErr float64
+	var maxErr rateFlag
 	c := &cobra.Command{
 		Use:   "collect --experiment E [--variant V] --run r1 --prometheus URL",
 		Short: "Collect one run from the cluster and Prometheus, price it and store it (append-only)",
@@ -38,6 +38,10 @@ any query returns no data or a NaN or negative value, or the result fails
 validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			exp := results.Expect{Duration: expectDur, DurationSlack: slack, MaxErrorRate: maxErr.v}
+			if err := results.CheckExpect(exp); err != nil {
+				return err
+			}
 			root, err := s.Root()
 			if err != nil {
 				return err
@@ -66,10 +70,6 @@ validation.`,
 			ctx := c.Context()
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			exp := results.Expect{Duration: expectDur, DurationSlack: slack}
-			if maxErr >= 0 {
-				exp.MaxErrorRate = &maxErr
-			}
 			path, err := collect.CollectAndStore(ctx, collect.Sources{Kube: kube, Prom: prom}, collect.Options{
 				Lab: src.Lab, Experiment: e, Variant: variant, Run: run, RunID: runID, Expect: exp, RepoRoot: root,
 			}, dir)
@@ -92,7 +92,7 @@ validation.`,
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.DurationVar(&expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused (default: the pods' lab.illm.dev/expected-duration)")
 	f.DurationVar(&slack, "duration-slack", results.DefaultDurationSlack, "tolerance on --expect-duration")
-	f.Float64Var(&maxErr, "max-error-rate", -1, "refuse runs whose error rate is above this (0..1); negative disables")
+	f.Var(&maxErr, "max-error-rate", "refuse runs whose error rate is above this rate in [0, 1] (or unknown)")
 	for _, n := range []string{"experiment", "run", "prometheus"} {
 		_ = c.MarkFlagRequired(n)
 	}

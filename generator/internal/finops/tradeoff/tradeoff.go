@@ -71,7 +71,7 @@ type Tradeoff struct {
 }
 
 func p99(r *results.Result) *float64 { return r.LatencyMs.P99 }
-func rps(r *results.Result) *float64 { v := r.RPS; return &v }
+func rps(r *results.Result) *float64 { v := r.ThroughputPerS; return &v }
 func monthly(r *results.Result) *float64 {
 	if r.Cost == nil {
 		return nil

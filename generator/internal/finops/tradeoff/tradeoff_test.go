@@ -18,7 +18,7 @@ func runs(n int, p99, monthly, spread float64) []*results.Result {
 	for i := 0; i < n; i++ {
 		off := spread * float64(i%3-1) * (1 + float64(i)/10)
 		p := p99 + off
-		r := &results.Result{RPS: 100 + off, Requests: 1000}
+		r := &results.Result{ThroughputPerS: 100 + off, Operations: results.Operations{Count: 1000, Unit: results.UnitRequests}}
 		r.LatencyMs.P99 = &p
 		if monthly >= 0 {
 			r.Cost = &cost.Estimate{Currency: "USD", MonthlyProjection: monthly + off}

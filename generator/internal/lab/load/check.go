@@ -153,7 +153,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
 		shared[cn] = true
 		s.checkComponent(e.Components[cn], p("components", cn), add)
-		checkValues(e.Components[cn].Values, p("components", cn, "values"), add)
+		checkValues(e.Components[cn].Values, maxReplicas(e.Components[cn]), p("components", cn, "values"), add)
 	}
 	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
@@ -172,7 +172,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 				add(p("variants", vn, "components", cn, "namespace"), "a variant's components run in the variant's namespace; namespace cannot be set here")
 			}
 			s.checkComponent(c, p("variants", vn, "components", cn), add)
-			checkValues(c.Values, p("variants", vn, "components", cn, "values"), add)
+			checkValues(c.Values, maxReplicas(c), p("variants", vn, "components", cn, "values"), add)
 		}
 	}
 	if ls := e.Compare.Layers; len(ls) > 0 {

@@ -20,8 +20,9 @@ import (
 // their types. Charts' own defaults are not seen here, only what the lab
 // sets.
 
-// checkValues runs the values rules on one component's values.
-func checkValues(values map[string]any, at cue.Path, add adder) {
+// checkValues runs the values rules on one component's values; maxReplicas
+// is 1 unless the component lifts the rule.
+func checkValues(values map[string]any, maxReplicas int, at cue.Path, add adder) {
 	walk(values, at, func(p cue.Path, m map[string]any) {
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			kp := p.Append(cue.Str(k))
@@ -47,13 +48,25 @@ func checkValues(values map[string]any, at cue.Path, add adder) {
 				}
 			case "replicas", "replicaCount", "controllerReplicas":
 				// One replica of everything, so a phase fits on one node.
-				if n, ok := number(v); ok && n > 1 {
-					add(kp, "%v replicas: the lab runs one", v)
+				if n, ok := number(v); ok && n > float64(maxReplicas) {
+					if maxReplicas == 1 {
+						add(kp, "%v replicas: the lab runs one (a component that needs more sets replicas: {max, reason})", v)
+					} else {
+						add(kp, "%v replicas: above the component's replicas.max %d", v, maxReplicas)
+					}
 				}
 			}
 		}
 		checkResources(m, p, add)
 	})
+}
+
+// maxReplicas is the most replicas a component's values may ask for.
+func maxReplicas(c *model.Component) int {
+	if c.Replicas != nil {
+		return c.Replicas.Max
+	}
+	return 1
 }
 
 // walk calls visit for every map in v, depth first, with its path.

@@ -12,7 +12,7 @@ import (
 // findings runs the values rules and returns the paths they flag.
 func findings(values map[string]any) []string {
 	var out []string
-	checkValues(values, cue.MakePath(), func(p cue.Path, format string, args ...any) {
+	checkValues(values, 1, cue.MakePath(), func(p cue.Path, format string, args ...any) {
 		_ = fmt.Sprintf(format, args...)
 		out = append(out, p.String())
 	})

@@ -66,7 +66,7 @@ func (s *Source) checkShared(add adder) {
 				add(cp.Append(cue.Str("requires")), "a shared set's components name what they need in the set's requires")
 			}
 			s.checkComponent(c, cp, add)
-			checkValues(c.Values, cp.Append(cue.Str("values")), add)
+			checkValues(c.Values, maxReplicas(c), cp.Append(cue.Str("values")), add)
 		}
 	}
 	for _, e := range lab.Experiments() {

@@ -52,3 +52,20 @@ func TestExtractLongLine(t *testing.T) {
 		t.Fatalf("len %d err %v", len(got), err)
 	}
 }
+
+// FuzzExtract: any log gives a summary or an error, never a panic, and a
+// summary is never larger than the log nor than MaxSummaryBytes.
+func FuzzExtract(f *testing.F) {
+	f.Fuzz(func(t *testing.T, log []byte) {
+		got, err := Extract(strings.NewReader(string(log)))
+		if err != nil {
+			if len(err.Error()) > 300 {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if len(got) > len(log)+1 || len(got) > MaxSummaryBytes {
+			t.Fatalf("summary of %d bytes from a log of %d", len(got), len(log))
+		}
+	})
+}

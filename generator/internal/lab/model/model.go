@@ -143,8 +143,17 @@ type Component struct {
 	// Overrides replace the chart's objects of the same kind and name.
 	Overrides []map[string]any `json:"overrides"`
 
+	// Replicas lifts the one-replica rule, saying why.
+	Replicas *Replicas `json:"replicas,omitempty"`
+
 	// LocalChart tells that Path holds a Helm chart (a Chart.yaml); set by load.
 	LocalChart bool `json:"-"`
+}
+
+// Replicas mirrors #Component.replicas.
+type Replicas struct {
+	Max    int    `json:"max"`
+	Reason string `json:"reason"`
 }
 
 // Chart mirrors #Chart.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	pmodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"sigs.k8s.io/yaml"
@@ -315,7 +316,7 @@ func openMetrics(t *testing.T, qs []labQuery, end time.Time) []byte {
 			}
 			name := vs.Name
 			for _, m := range vs.LabelMatchers {
-				if m.Name == labels.MetricName {
+				if m.Name == pmodel.MetricNameLabel {
 					if m.Type == labels.MatchEqual {
 						name = m.Value
 					}

@@ -202,7 +202,7 @@ func (r *Runner) runtime(ctx context.Context, rt contract.Runtime, dbURL string,
 			}
 			out.Stored = append(out.Stored, path)
 			out.Report.Results = append(out.Report.Results, res)
-			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Requests, res.RPS, opt(res.LatencyMs.P99, format.Number), path)
+			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Operations.Count, res.ThroughputPerS, opt(res.LatencyMs.P99, format.Number), path)
 		}
 	}
 	stopped = true
