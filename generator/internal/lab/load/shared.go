@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -173,6 +174,70 @@ func (s *Source) checkClusters(add adder) {
 		}
 		checkProvider("a CNI (cni: \"none\")", "cni", cl.CNI == "none", cnis)
 		checkProvider("kube-proxy (kubeProxy: false)", "kubeProxy", !cl.KubeProxy, proxies)
+		s.checkClusterObjects(cn, add)
+	}
+}
+
+// checkClusterObjects refuses a conduct list that would put two copies of
+// one chart's cluster-scoped objects on a cluster: two units of a chart
+// whose objects have fixed names (clusterObjects: "fixed"), or of a chart
+// naming them after the release (clusterObjects: "release") with the same
+// fullname. Every variant of an experiment runs beside the others, and a
+// shared set runs once however many experiments require it. The problem
+// is reported at the conduct entry of the experiment bringing the second
+// copy.
+func (s *Source) checkClusterObjects(cluster string, add adder) {
+	lab := s.Lab
+	first := map[string]model.Unit{} // chart (and fullname) -> its first unit
+	claim := func(u model.Unit) (key, what string, ok bool) {
+		ch := u.Component.Chart
+		if ch == nil {
+			return "", "", false
+		}
+		id := ch.Repository + "/" + ch.Name
+		switch u.Component.ClusterObjectsOf() {
+		case model.ClusterObjectsFixed:
+			return id, "cluster-scoped objects of fixed names (clusterObjects: \"fixed\": CRDs, webhook configurations)", true
+		case model.ClusterObjectsRelease:
+			return id + " " + u.Component.Fullname(), fmt.Sprintf("cluster-scoped objects named after the fullname %q (clusterObjects: \"release\")", u.Component.Fullname()), true
+		}
+		return "", "", false
+	}
+	for _, sh := range lab.SharedOn(cluster) {
+		for _, u := range sh.Units() {
+			if key, _, ok := claim(u); ok {
+				if _, dup := first[key]; !dup {
+					first[key] = u
+				}
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, en := range lab.Conduct[cluster] {
+		e, ok := lab.Experiment(en)
+		if !ok || seen[en] {
+			continue
+		}
+		seen[en] = true
+		p := sel("conduct", cluster).Append(cue.Index(i))
+		for _, u := range e.Units() {
+			key, what, ok := claim(u)
+			if !ok {
+				continue
+			}
+			o, dup := first[key]
+			if !dup {
+				first[key] = u
+				continue
+			}
+			ch := u.Component.Chart
+			fix := "give one a fullnameOverride of its own"
+			if u.Component.ClusterObjectsOf() == model.ClusterObjectsFixed {
+				fix = "move the chart into a shared component set (lab.shared) that both require"
+			}
+			add(p, "cluster %q would get chart %s twice, and it renders %s: %s of %s (%s) and %s of %s (%s) would each own the same objects, and removing one deletes the other's; %s, or conduct them on different clusters",
+				cluster, ch.Name, what, o.Where(), o.Owner(), o.File(), u.Where(), u.Owner(), u.File(), fix)
+		}
 	}
 }
 

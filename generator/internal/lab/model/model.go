@@ -142,6 +142,8 @@ type Component struct {
 	RequiresCluster *ClusterRequirement `json:"requiresCluster,omitempty"`
 	// Overrides replace the chart's objects of the same kind and name.
 	Overrides []map[string]any `json:"overrides"`
+	// ClusterObjects overrides the chart's ClusterObjects ("none" too).
+	ClusterObjects string `json:"clusterObjects,omitempty"`
 
 	// Replicas lifts the one-replica rule, saying why.
 	Replicas *Replicas `json:"replicas,omitempty"`
@@ -161,6 +163,43 @@ type Chart struct {
 	Repository string `json:"repository"`
 	Name       string `json:"name"`
 	Version    string `json:"version"`
+	// ClusterObjects is how the chart names its cluster-scoped objects:
+	// ClusterObjectsFixed, ClusterObjectsRelease, or "" (none).
+	ClusterObjects string `json:"clusterObjects,omitempty"`
+}
+
+// Values of Chart.ClusterObjects.
+const (
+	ClusterObjectsFixed   = "fixed"
+	ClusterObjectsRelease = "release"
+)
+
+// ClusterObjectsNone is a component's claim that its values turn the
+// chart's cluster-scoped objects off.
+const ClusterObjectsNone = "none"
+
+// ClusterObjectsOf is how the component's chart, with its values, names
+// the cluster-scoped objects it renders: the component's claim, else its
+// chart's; "" for none (and for a component without a chart).
+func (c *Component) ClusterObjectsOf() string {
+	switch {
+	case c.ClusterObjects == ClusterObjectsNone:
+		return ""
+	case c.ClusterObjects != "":
+		return c.ClusterObjects
+	case c.Chart != nil:
+		return c.Chart.ClusterObjects
+	}
+	return ""
+}
+
+// Fullname is the name a chart's release-named objects derive from: the
+// values' fullnameOverride, else the release name (the component's name).
+func (c *Component) Fullname() string {
+	if s, ok := c.Values["fullnameOverride"].(string); ok && s != "" {
+		return s
+	}
+	return c.Name
 }
 
 // IgnoreDifference mirrors #IgnoreDifference (ArgoCD's field of that name).
