@@ -190,11 +190,10 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 	lab := s.Lab
 	first := map[string]model.Unit{} // chart (and fullname) -> its first unit
 	claim := func(u model.Unit) (key, what string, ok bool) {
-		ch := u.Component.Chart
-		if ch == nil {
+		id := chartID(u.Component)
+		if id == "" {
 			return "", "", false
 		}
-		id := ch.Repository + "/" + ch.Name
 		switch u.Component.ClusterObjectsOf() {
 		case model.ClusterObjectsFixed:
 			return id, "cluster-scoped objects of fixed names (clusterObjects: \"fixed\": CRDs, webhook configurations)", true
@@ -230,13 +229,12 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 				first[key] = u
 				continue
 			}
-			ch := u.Component.Chart
 			fix := "give one a fullnameOverride of its own"
 			if u.Component.ClusterObjectsOf() == model.ClusterObjectsFixed {
 				fix = "move the chart into a shared component set (lab.shared) that both require"
 			}
 			add(p, "cluster %q would get chart %s twice, and it renders %s: %s of %s (%s) and %s of %s (%s) would each own the same objects, and removing one deletes the other's; %s, or conduct them on different clusters",
-				cluster, ch.Name, what, o.Where(), o.Owner(), o.File(), u.Where(), u.Owner(), u.File(), fix)
+				cluster, chartName(u.Component), what, o.Where(), o.Owner(), o.File(), u.Where(), u.Owner(), u.File(), fix)
 		}
 	}
 }
@@ -257,4 +255,22 @@ func (s *Source) providersOf(field string) string {
 		return "none in the lab"
 	}
 	return strings.Join(out, ", ")
+}
+
+// chartID identifies what a component deploys: a chart's repository and
+// name, or its path (a local chart; load checks before it knows which
+// paths hold one, and only a claim makes a path count).
+func chartID(c *model.Component) string {
+	if c.Chart != nil {
+		return c.Chart.Repository + "/" + c.Chart.Name
+	}
+	return c.Path
+}
+
+// chartName names a component's chart in a message.
+func chartName(c *model.Component) string {
+	if c.Chart != nil {
+		return c.Chart.Name
+	}
+	return c.Path
 }
