@@ -14,8 +14,11 @@ import (
 // scalar, a list, {} or null) anything goes, since the chart passes it on
 // whole (resources: {}, podAnnotations: {}). A key a default lacks is read
 // when the chart's templates refer to it: `.Values.a.b` spelled out, or,
-// below a map the templates reach (`.Values.a`, then a with/range/index),
-// its own name as a field (.b) or a string ("b"). A key naming a subchart
+// below a map the templates take whole (`.Values.a` in a with, range or
+// index), its own name as a field (.b) or a string ("b"). What is read
+// but not defaulted is taken whole: nothing below it is reported. It is a
+// reading of the template text, not of Helm's evaluation: a key built at
+// render time (index with a variable) is missed. A key naming a subchart
 // (its name or alias) is checked against that subchart; global is Helm's.
 func Unused(ch *chart.Chart, values map[string]any) []string {
 	var out []string
@@ -92,8 +95,24 @@ func read(text string, path []string) bool {
 		return false
 	}
 	parent, last := path[:len(path)-1], path[len(path)-1]
-	return refers(text, ".Values."+strings.Join(parent, ".")) &&
+	return takesWhole(text, ".Values."+strings.Join(parent, ".")) &&
 		(refers(text, "."+last) || strings.Contains(text, `"`+last+`"`))
+}
+
+// takesWhole tells whether the templates take the map at ref as a whole
+// (with, range, index, toYaml): ref not followed by a field of it.
+func takesWhole(text, ref string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], ref)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(ref)
+		if end == len(text) || !identChar(text[end]) && text[end] != '.' {
+			return true
+		}
+		i = end
+	}
 }
 
 // refers tells whether ref occurs in text as a whole field path: not
