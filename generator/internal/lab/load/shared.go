@@ -13,7 +13,7 @@ import (
 )
 
 // The rules of shared component sets (lab.shared), requires and cluster
-// requirements (docs/adr/0011-shared-components.md).
+// requirements (docs/adr/0013-shared-components.md).
 
 // checkShared checks every shared set, and every requires list of the lab
 // names one.

@@ -10,7 +10,7 @@ import (
 )
 
 // Shared component sets (lab.shared): one copy per cluster, deployed
-// while an experiment conducted there requires it (docs/adr/0011-*).
+// while an experiment conducted there requires it (docs/adr/0013-shared-components.md).
 
 // SharedPhase is the folder under apps/ of the shared component sets and
 // their phase label value; no phase may take the name.
