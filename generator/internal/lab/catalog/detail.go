@@ -35,10 +35,10 @@ type VariantSummary struct {
 
 // Component is one deployed unit.
 type Component struct {
-	Variant   string `json:"variant,omitempty"` // "" for shared
+	Variant string `json:"variant,omitempty"` // "" for shared
 	// Set names the shared component set (lab.shared) it comes from, for
 	// the sets the experiment requires.
-	Set string `json:"set,omitempty"`
+	Set       string `json:"set,omitempty"`
 	Name      string `json:"name"`
 	Source    string `json:"source"` // chart@version or the local path
 	Repo      string `json:"repository,omitempty"`
