@@ -6,14 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/chartcheck"
 )
 
 func init() { register(newValidateCmd) }
 
 func newValidateCmd(s *Settings) *cobra.Command {
-	var disk bool
+	var disk, withCharts bool
 	c := &cobra.Command{
 		Use:   "validate",
 		Short: "Check every rendered object as the Kubernetes API server would, offline",
@@ -44,6 +46,17 @@ objects validated per kind.
 With --disk it checks the files the last render wrote (those listed in
 .render-manifest) instead of rendering.
 
+With --charts it also renders, in-process, every component whose chart is
+on disk (a local chart, or a remote one vendored by
+` + "`generator vendor --all`" + `) with the lab's values, as ArgoCD would, and
+reports: objects that fail the same checks; values keys the lab sets that
+the chart neither defaults (values.yaml) nor reads (templates); cluster-
+scoped objects two components render under one name while they can be
+conducted on one cluster; and charts whose clusterObjects claim does not
+match what they render. Components whose chart is not on disk are listed.
+Run ` + "`generator vendor --all`" + ` (network) then ` + "`generator validate --charts`" + `
+before conducting.
+
 render runs the same check before writing (see render --validate).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,9 +78,36 @@ render runs the same check before writing (see render --validate).`,
 				}
 				rep = out.Validation
 			}
-			return reportValidation(cmd, rep, "validate", start)
+			if !withCharts {
+				return reportValidation(cmd, rep, "validate", start)
+			}
+			if len(rep.Errors) > 0 {
+				return reportValidation(cmd, rep, "validate", start)
+			}
+			src, err := load.Load(root)
+			if err != nil {
+				return err
+			}
+			cr, err := chartcheck.Check(root, src.Lab, validate.Default())
+			if err != nil {
+				return err
+			}
+			out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			for _, m := range cr.Missing {
+				fmt.Fprintf(out, "not on disk, not checked: %s (go run ./generator vendor --all)\n", m)
+			}
+			for _, p := range cr.Problems {
+				fmt.Fprintln(errw, p)
+			}
+			if len(cr.Problems) > 0 {
+				return fmt.Errorf("validate --charts: %d problems in %d components rendered from %d charts", len(cr.Problems), cr.Rendered, cr.Charts)
+			}
+			fmt.Fprintf(out, "validate --charts: %s; %d components rendered from %d charts, %d objects valid, no unused values keys, no collisions; %d components not on disk (%s)\n",
+				rep.Summary(), cr.Rendered, cr.Charts, cr.Objects, len(cr.Missing), time.Since(start).Round(time.Millisecond))
+			return nil
 		},
 	}
+	c.Flags().BoolVar(&withCharts, "charts", false, "also render every chart on disk (local or vendored: vendor --all) and check its objects, unused values keys and cluster-scoped collisions")
 	c.Flags().BoolVar(&disk, "disk", false, "check the rendered files on disk (listed in .render-manifest) instead of rendering in memory")
 	return c
 }

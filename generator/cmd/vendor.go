@@ -12,7 +12,7 @@ import (
 func init() { register(newVendorCmd) }
 
 func newVendorCmd(s *Settings) *cobra.Command {
-	var plainHTTP bool
+	var plainHTTP, all bool
 	c := &cobra.Command{
 		Use:   "vendor",
 		Short: "Download the pinned remote charts of rendered components into charts/",
@@ -24,6 +24,10 @@ charts/lock.json. Charts no longer needed are removed.
 
 render then works offline: it reads charts/ and verifies every checksum, and
 fails naming the chart when one is missing. Commit charts/ with the lab.
+
+With --all it pulls every remote chart of the lab, those ArgoCD renders
+too, for validate --charts to render them offline; a later vendor without
+--all removes those again.
 
 Concurrent runs wait for each other (charts/.lock); files are written to a
 temporary file and renamed into place.`,
@@ -38,14 +42,21 @@ temporary file and renamed into place.`,
 				return err
 			}
 			refs := charts.Needed(src.Lab)
+			if all {
+				refs = charts.All(src.Lab)
+			}
 			rep, err := charts.Vendor(cmd.Context(), root, refs, charts.Options{PlainHTTP: plainHTTP})
 			out := cmd.OutOrStdout()
 			if rep != nil {
 				for _, e := range rep.Pulled {
 					fmt.Fprintf(out, "pulled %s/%s (%s) sha256:%s\n", charts.Dir, e.File, e.Repository, e.SHA256)
 				}
+				why := "no rendered component uses it"
+				if all {
+					why = "no component uses it"
+				}
 				for _, f := range rep.Pruned {
-					fmt.Fprintf(out, "removed %s/%s: no rendered component uses it\n", charts.Dir, f)
+					fmt.Fprintf(out, "removed %s/%s: %s\n", charts.Dir, f, why)
 				}
 			}
 			if err != nil {
@@ -56,6 +67,7 @@ temporary file and renamed into place.`,
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&all, "all", false, "pull every remote chart of the lab, not only those of rendered components (for validate --charts)")
 	c.Flags().BoolVar(&plainHTTP, "plain-http", false, "talk to OCI registries over plain http (a local registry)")
 	return c
 }

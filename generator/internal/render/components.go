@@ -31,28 +31,20 @@ import (
 // kustomization that built them. Components render in parallel; files are added in a fixed
 // order, so the tree does not depend on scheduling. Every failing
 // component is reported, in order.
-func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*model.Experiment, t *tree.Tree, opts Options) error {
+func renderCharts(ctx context.Context, root string, lab *model.Lab, units []model.Unit, t *tree.Tree, opts Options) error {
 	type job struct {
-		e     *model.Experiment
 		u     model.Unit
 		local bool
 	}
 	var jobs []job
-	var errs []error
 	needCache := false
-	for _, e := range exps {
-		for _, u := range e.Units() {
-			c := u.Component
-			local := c.LocalChart
-			if !c.IsRendered() {
-				continue
-			}
-			needCache = needCache || c.Chart != nil
-			jobs = append(jobs, job{e: e, u: u, local: local})
+	for _, u := range units {
+		c := u.Component
+		if !c.IsRendered() {
+			continue
 		}
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+		needCache = needCache || c.Chart != nil
+		jobs = append(jobs, job{u: u, local: c.LocalChart})
 	}
 	if len(jobs) == 0 {
 		return nil
@@ -95,11 +87,11 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 			ref := charts.Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}
 			b, err := cache.Archive(ref)
 			if err != nil {
-				return fmt.Errorf("%s: experiment %s, component %s: %w", j.e.Source, j.e.Name, j.u.Where(), err)
+				return fmt.Errorf("%s: %s, component %s: %w", j.u.File(), j.u.Owner(), j.u.Where(), err)
 			}
 			chartID = []any{ref, charts.Sum(b)}
 		}
-		if keys[i], err = rc.key(chartID, c.Values, c.Name, j.u.Namespace, chartLabels(lab, j.e, j.u), kv); err != nil {
+		if keys[i], err = rc.key(chartID, c.Values, c.Name, j.u.Namespace, chartLabels(lab, j.u), kv, c.Overrides); err != nil {
 			return err
 		}
 		if files, ok := rc.get(keys[i]); ok {
@@ -124,9 +116,9 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 				jobErrs[i] = err
 				return nil
 			}
-			d, err := component(root, lab, j.e, j.u, j.local, cache, caps)
+			d, err := component(root, lab, j.u, j.local, cache, caps)
 			if err != nil {
-				jobErrs[i] = fmt.Errorf("%s: experiment %s, component %s: %w", j.e.Source, j.e.Name, j.u.Where(), err)
+				jobErrs[i] = fmt.Errorf("%s: %s, component %s: %w", j.u.File(), j.u.Owner(), j.u.Where(), err)
 			}
 			results[i] = d
 			return nil
@@ -156,7 +148,7 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 	for i, j := range jobs {
 		dir := j.u.RenderedDir()
 		for _, f := range built[i] {
-			if err := t.Add(dir+"/"+f.Name, j.e.Source, f.Body); err != nil {
+			if err := t.Add(dir+"/"+f.Name, j.u.File(), f.Body); err != nil {
 				return err
 			}
 		}
@@ -166,15 +158,15 @@ func renderCharts(ctx context.Context, root string, lab *model.Lab, exps []*mode
 
 // component renders one component's chart with its values and maps its
 // hooks: the folder to build with kustomize.
-func component(root string, lab *model.Lab, e *model.Experiment, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (kustomize.Dir, error) {
-	d, err := renderComponent(root, lab, e, u, local, cache, caps)
+func component(root string, lab *model.Lab, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (kustomize.Dir, error) {
+	d, err := renderComponent(root, lab, u, local, cache, caps)
 	if err != nil {
 		return kustomize.Dir{}, err
 	}
 	return *d, nil
 }
 
-func renderComponent(root string, lab *model.Lab, e *model.Experiment, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (*kustomize.Dir, error) {
+func renderComponent(root string, lab *model.Lab, u model.Unit, local bool, cache *charts.Cache, caps *chartutil.Capabilities) (*kustomize.Dir, error) {
 	c := u.Component
 	var ch *chart.Chart
 	var err error
@@ -201,18 +193,27 @@ func renderComponent(root string, lab *model.Lab, e *model.Experiment, u model.U
 	if err != nil {
 		return nil, err
 	}
+	if objs, err = helm.Override(objs, c.Overrides); err != nil {
+		return nil, err
+	}
 	return &kustomize.Dir{Objects: helm.ArgoHooks(objs), Spec: kustomize.Spec{
 		Namespace:   u.Namespace,
-		Labels:      chartLabels(lab, e, u),
+		Labels:      chartLabels(lab, u),
 		Annotations: map[string]string{labels.Chart: ch.Name() + "-" + ch.Metadata.Version},
 	}}, nil
 }
 
 // chartLabels are the lab's cost-allocation labels a rendered component's
-// objects carry: phase, experiment, variant, component and cost center.
-// app.kubernetes.io/part-of is left to the chart: charts select on it.
-func chartLabels(lab *model.Lab, e *model.Experiment, u model.Unit) map[string]string {
-	l := lab.CostLabels(e, model.VariantLabel(u.Variant), u.Component.Name)
+// objects carry: phase, experiment, variant, component and cost center (a
+// shared set's: the shared phase and the set). app.kubernetes.io/part-of
+// is left to the chart: charts select on it.
+func chartLabels(lab *model.Lab, u model.Unit) map[string]string {
+	var l map[string]string
+	if u.Shared != nil {
+		l = lab.SharedCostLabels(u.Shared, u.Component.Name)
+	} else {
+		l = lab.CostLabels(u.Experiment, model.VariantLabel(u.Variant), u.Component.Name)
+	}
 	delete(l, labels.PartOf)
 	return l
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/benchjobs"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/bootstrap"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/dashboards"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
@@ -56,8 +57,13 @@ func (r *renderer) run() error {
 			return fmt.Errorf("experiment %s (%s): %w", e.Name, e.Source, err)
 		}
 	}
+	for _, sh := range r.lab.SharedSets() {
+		if err := r.shared(sh); err != nil {
+			return fmt.Errorf("shared set %s (%s): %w", sh.Name, sh.Source, err)
+		}
+	}
 	// Rendered charts: plain manifests per component (docs/adr/0008-*).
-	if err := renderCharts(context.Background(), r.src.Root, r.lab, exps, r.t, r.opts); err != nil {
+	if err := renderCharts(context.Background(), r.src.Root, r.lab, r.lab.AllUnits(), r.t, r.opts); err != nil {
 		return err
 	}
 	if err := benchjobs.Render(r.lab, exps, r.t); err != nil {
@@ -93,46 +99,75 @@ func (r *renderer) run() error {
 
 // experiment writes apps/<phase>/<experiment>/: its namespaces, one values
 // file per component and the kustomization ArgoCD syncs the namespaces from.
+// The cluster's own namespaces and ArgoCD's are not the experiment's to
+// render (model.Lab.OwnsNamespace).
 func (r *renderer) experiment(e *model.Experiment) error {
-	dir := e.Dir()
-	var nsDocs [][]byte
-	for _, ns := range e.Namespaces() {
+	var nss []*corev1.Namespace
+	for _, ns := range r.lab.OwnedNamespaces(e) {
 		variant := e.VariantOfNamespace(ns)
 		l := r.lab.CostLabels(e, variant, "")
-		for k, v := range e.NamespaceLabels {
-			l[k] = v
-		}
+		maps.Copy(l, e.NamespaceLabels)
+		a := maps.Clone(e.NamespaceAnnotations)
 		if v := e.Variants[variant]; v != nil {
-			for k, val := range v.NamespaceLabels {
-				l[k] = val
+			maps.Copy(l, v.NamespaceLabels)
+			if len(v.NamespaceAnnotations) > 0 {
+				if a == nil {
+					a = map[string]string{}
+				}
+				maps.Copy(a, v.NamespaceAnnotations)
 			}
 		}
-		l[labels.ManagedBy] = "argocd"
-		l[labels.PodSecurityEnforce] = e.PodSecurity
-		l[labels.PodSecurityWarn] = "restricted"
-		obj := &corev1.Namespace{
-			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-			ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: l},
-		}
+		nss = append(nss, namespace(ns, l, a, e.PodSecurity))
+	}
+	return r.folder(e.Dir(), e.Source, nss, r.lab.CostLabels(e, "", ""), e.Units())
+}
+
+// shared writes apps/shared/<set>/ the same way: the set's namespace,
+// values files and kustomization.
+func (r *renderer) shared(sh *model.Shared) error {
+	l := r.lab.SharedCostLabels(sh, "")
+	maps.Copy(l, sh.NamespaceLabels)
+	ns := namespace(sh.Namespace, l, maps.Clone(sh.NamespaceAnnotations), sh.PodSecurity)
+	return r.folder(sh.Dir(), sh.Source, []*corev1.Namespace{ns}, r.lab.SharedCostLabels(sh, ""), sh.Units())
+}
+
+// namespace is a Namespace object the lab owns, with its Pod Security level.
+func namespace(name string, l, annotations map[string]string, podSecurity string) *corev1.Namespace {
+	l[labels.ManagedBy] = "argocd"
+	l[labels.PodSecurityEnforce] = podSecurity
+	l[labels.PodSecurityWarn] = "restricted"
+	if len(annotations) == 0 {
+		annotations = nil
+	}
+	return &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l, Annotations: annotations},
+	}
+}
+
+// folder writes the namespaces, the kustomization labelling them and the
+// units' values files (and overrides) of an experiment or shared set.
+func (r *renderer) folder(dir, source string, nss []*corev1.Namespace, kl map[string]string, units []model.Unit) error {
+	var nsDocs [][]byte
+	for _, obj := range nss {
 		b, err := Encode(obj)
 		if err != nil {
 			return err
 		}
 		nsDocs = append(nsDocs, b)
 	}
-	if err := r.t.Add(dir+"/namespaces.yaml", e.Source, bytes.Join(nsDocs, []byte("---\n"))); err != nil {
+	if err := r.t.Add(dir+"/namespaces.yaml", source, bytes.Join(nsDocs, []byte("---\n"))); err != nil {
 		return err
 	}
-	// The experiment's labels, applied by the kustomize build ArgoCD runs.
-	kl := r.lab.CostLabels(e, "", "")
+	// The labels, applied by the kustomize build ArgoCD runs.
 	b, err := kustomize.Kustomization([]string{"namespaces.yaml"}, kustomize.Spec{Labels: kl})
 	if err != nil {
 		return err
 	}
-	if err := r.t.Add(dir+"/kustomization.yaml", e.Source, b); err != nil {
+	if err := r.t.Add(dir+"/kustomization.yaml", source, b); err != nil {
 		return err
 	}
-	for _, u := range e.Units() {
+	for _, u := range units {
 		vals := u.Component.Values
 		if vals == nil {
 			vals = map[string]any{}
@@ -141,7 +176,10 @@ func (r *renderer) experiment(e *model.Experiment) error {
 		if err != nil {
 			return fmt.Errorf("values of %s: %w", u.Component.Name, err)
 		}
-		if err := r.t.Add(u.ValuesFile(), e.Source, b); err != nil {
+		if err := r.t.Add(u.ValuesFile(), source, b); err != nil {
+			return err
+		}
+		if err := r.overrides(u); err != nil {
 			return err
 		}
 	}
@@ -180,6 +218,24 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 			return err
 		}
 	}
+	if sets := r.lab.SharedOn(cl.Name); len(sets) > 0 {
+		if err := r.add(dir+"/shared.yaml", r.lab.Files.Conduct, argocd.SharedAppSet(r.lab, cl, sets)); err != nil {
+			return err
+		}
+		if err := r.add(dir+"/projects/"+argocd.SharedProject+".yaml", r.lab.Files.Conduct, argocd.SharedProjectFor(r.lab, cl, sets)); err != nil {
+			return err
+		}
+		for _, sh := range sets {
+			for _, u := range sh.Units() {
+				if c := u.Component.Chart; c != nil && c.IsOCI() {
+					ociRepos[c.HelmRepoURL()] = true
+				}
+			}
+		}
+	}
+	if err := r.bootstrap(dir+"/"+argocd.BootstrapDir, cl); err != nil {
+		return err
+	}
 	for _, pn := range slices.Sorted(maps.Keys(byPhase)) {
 		exps := byPhase[pn]
 		sort.Slice(exps, func(i, j int) bool { return exps[i].Name < exps[j].Name })
@@ -208,6 +264,66 @@ func (r *renderer) cluster(cl *model.Cluster, byName map[string]*model.Experimen
 		}
 	}
 	return nil
+}
+
+// bootstrap writes what task hub:bootstrap reads before ArgoCD runs: the
+// kind configuration of a kind cluster, and the install of the CNI of a
+// cluster made without one.
+func (r *renderer) bootstrap(dir string, cl *model.Cluster) error {
+	if cl.Provider == "kind" {
+		b, err := bootstrap.KindYAML(cl)
+		if err != nil {
+			return err
+		}
+		if err := r.t.Add(dir+"/"+bootstrap.KindFile, r.lab.Files.Lab, b); err != nil {
+			return err
+		}
+	}
+	if ps := bootstrap.Providers(r.lab, cl); len(ps) > 0 {
+		return r.t.Add(dir+"/"+bootstrap.CNIFile, ps[0].File(), []byte(bootstrap.CNIScript(cl, ps)))
+	}
+	return nil
+}
+
+// overrides writes the objects replacing a chart's, of a component ArgoCD
+// renders, into the unit's folder: the last source of its Application
+// (argocd.OverridesDir). A rendered component has them replaced in place.
+func (r *renderer) overrides(u model.Unit) error {
+	c := u.Component
+	if len(c.Overrides) == 0 || c.IsRendered() {
+		return nil
+	}
+	docs := make([][]byte, 0, len(c.Overrides))
+	for _, o := range c.Overrides {
+		b, err := EncodeValue(withLabels(o, chartLabels(r.lab, u)))
+		if err != nil {
+			return fmt.Errorf("overrides of %s: %w", c.Name, err)
+		}
+		docs = append(docs, b)
+	}
+	return r.t.Add(argocd.OverridesDir(u)+"/"+argocd.OverridesFile, u.File(), bytes.Join(docs, []byte("---\n")))
+}
+
+// withLabels is a copy of an object with labels added to its own.
+func withLabels(obj map[string]any, l map[string]string) map[string]any {
+	out := maps.Clone(obj)
+	md, _ := out["metadata"].(map[string]any)
+	md = maps.Clone(md)
+	if md == nil {
+		md = map[string]any{}
+	}
+	ls := map[string]any{}
+	if have, ok := md["labels"].(map[string]any); ok {
+		maps.Copy(ls, have)
+	}
+	for k, v := range l {
+		if _, set := ls[k]; !set {
+			ls[k] = v
+		}
+	}
+	md["labels"] = ls
+	out["metadata"] = md
+	return out
 }
 
 func (r *renderer) add(path, source string, obj any) error {

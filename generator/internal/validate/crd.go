@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"sync"
@@ -316,4 +317,41 @@ func hasBlockingErr(errs field.ErrorList) (bool, *field.Error) {
 		}
 	}
 	return false, nil
+}
+
+// Extend returns a Validator that also knows the kinds of the given CRDs
+// (those a chart installs itself, for its own custom resources); v is
+// left as it is.
+func (v *Validator) Extend(defs []*apiextensionsv1.CustomResourceDefinition) (*Validator, error) {
+	v.mu.Lock()
+	n := &Validator{
+		defs:     maps.Clone(v.defs),
+		lazy:     map[schema.GroupKind]*lazyFile{},
+		compiled: map[schema.GroupVersionKind]*compiledOnce{},
+	}
+	for gk, lf := range v.lazy {
+		n.lazy[gk] = &lazyFile{name: lf.name}
+	}
+	v.mu.Unlock()
+	for _, c := range defs {
+		// The chart's own definition wins over a vendored one of the kind.
+		for _, ver := range c.Spec.Versions {
+			delete(n.defs, schema.GroupVersionKind{Group: c.Spec.Group, Version: ver.Name, Kind: c.Spec.Names.Kind})
+		}
+		delete(n.lazy, schema.GroupKind{Group: c.Spec.Group, Kind: c.Spec.Names.Kind})
+	}
+	return n, n.add(defs)
+}
+
+// ClusterScoped tells whether objects of a kind live outside namespaces,
+// and whether the kind is known at all (built in, or a CRD's).
+func (v *Validator) ClusterScoped(gvk schema.GroupVersionKind) (scoped, known bool) {
+	if gvk.Group == "apiextensions.k8s.io" && gvk.Kind == "CustomResourceDefinition" || isBuiltin(gvk) {
+		return clusterScoped[gvk.Kind], true
+	}
+	def, err := v.crd(gvk)
+	if err != nil || def == nil {
+		return false, false
+	}
+	return def.crd.Spec.Scope == apiextensionsv1.ClusterScoped, true
 }

@@ -142,6 +142,17 @@ func (r *Report) count(gvk schema.GroupVersionKind, generated bool) {
 	r.Validated[gvk.Kind+" ("+g+")"]++
 }
 
+// checkBootstrap checks the kind configuration of a bootstrap folder with
+// kind's own types.
+func (r *Report) checkBootstrap(p string, b []byte) {
+	if path.Base(p) != KindConfigFile {
+		return
+	}
+	if err := KindConfig(b); err != nil {
+		r.Errors = append(r.Errors, Error{File: p, Detail: err.Error()})
+	}
+}
+
 func newReport() *Report {
 	return &Report{Validated: map[string]int{}, Skipped: map[string]int{}}
 }
@@ -151,7 +162,12 @@ const (
 	SkipKustomization = "kustomize Kustomization"
 	SkipHelmValues    = "Helm values"
 	SkipKyvernoCLI    = "Kyverno CLI test input (checked by kubectl-kyverno test)"
+	SkipBootstrap     = "cluster bootstrap (kind configuration checked with kind's types)"
 )
+
+// KindConfigFile is the base name of a cluster's kind configuration in its
+// bootstrap folder (clusters/<cluster>/bootstrap/).
+const KindConfigFile = "kind.yaml"
 
 // Role says what a rendered file is: "" for Kubernetes objects, else a Skip reason.
 func Role(p string) string {
@@ -160,8 +176,13 @@ func Role(p string) string {
 		return SkipKustomization
 	}
 	// apps/<phase>/<experiment>/values/**: one Helm values file per component.
-	if parts := strings.Split(p, "/"); len(parts) >= 5 && parts[0] == "apps" && parts[3] == "values" {
+	parts := strings.Split(p, "/")
+	if len(parts) >= 5 && parts[0] == "apps" && parts[3] == "values" {
 		return SkipHelmValues
+	}
+	// clusters/<cluster>/bootstrap/**: what task hub:bootstrap reads.
+	if len(parts) >= 4 && parts[0] == "clusters" && parts[2] == "bootstrap" {
+		return SkipBootstrap
 	}
 	return ""
 }
@@ -178,11 +199,12 @@ func (v *Validator) Tree(t *tree.Tree) *Report {
 	var objs []Object
 	r := newReport()
 	for _, p := range t.Paths() {
+		b, _ := t.File(p)
 		if role := Role(p); role != "" {
 			r.Skipped[role]++
+			r.checkBootstrap(p, b)
 			continue
 		}
-		b, _ := t.File(p)
 		docs, err := SplitDocuments(b)
 		if err != nil {
 			r.Errors = append(r.Errors, Error{File: p, Detail: err.Error()})
@@ -375,13 +397,19 @@ func (v *Validator) Disk(root string) (*Report, error) {
 		if p == "" || strings.HasPrefix(p, "#") {
 			continue
 		}
-		if role := Role(p); role != "" {
+		role := Role(p)
+		if role != "" && role != SkipBootstrap {
 			r.Skipped[role]++
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(p)))
 		if err != nil {
 			r.Errors = append(r.Errors, Error{File: p, Detail: err.Error()})
+			continue
+		}
+		if role != "" {
+			r.Skipped[role]++
+			r.checkBootstrap(p, b)
 			continue
 		}
 		docs, err := SplitDocuments(b)

@@ -35,7 +35,10 @@ type VariantSummary struct {
 
 // Component is one deployed unit.
 type Component struct {
-	Variant   string `json:"variant,omitempty"` // "" for shared
+	Variant string `json:"variant,omitempty"` // "" for shared
+	// Set names the shared component set (lab.shared) it comes from, for
+	// the sets the experiment requires.
+	Set       string `json:"set,omitempty"`
 	Name      string `json:"name"`
 	Source    string `json:"source"` // chart@version or the local path
 	Repo      string `json:"repository,omitempty"`
@@ -67,13 +70,13 @@ func (e *NotFoundError) Error() string {
 func Find(lab *model.Lab, name string) (*Detail, error) {
 	for _, p := range lab.Phases {
 		if e, ok := p.Experiments[name]; ok {
-			return detail(p, e), nil
+			return detail(lab, p, e), nil
 		}
 	}
 	return nil, &NotFoundError{Name: name, Suggestions: suggest(lab, name)}
 }
 
-func detail(p *model.Phase, e *model.Experiment) *Detail {
+func detail(lab *model.Lab, p *model.Phase, e *model.Experiment) *Detail {
 	d := &Detail{
 		Row:         row(p, e),
 		Description: e.Description,
@@ -103,6 +106,16 @@ func detail(p *model.Phase, e *model.Experiment) *Detail {
 				comp.Repo = c.Chart.Repository
 			} else {
 				comp.Source = c.Path
+			}
+			d.Deploy = append(d.Deploy, comp)
+		}
+	}
+	for _, sh := range lab.Needs([]*model.Experiment{e}) {
+		for _, u := range sh.Units() {
+			c := u.Component
+			comp := Component{Set: sh.Name, Name: c.Name, Namespace: sh.Namespace, SyncWave: c.SyncWave, Source: c.Path}
+			if c.Chart != nil {
+				comp.Source, comp.Repo = c.Chart.Name+"@"+c.Chart.Version, c.Chart.Repository
 			}
 			d.Deploy = append(d.Deploy, comp)
 		}

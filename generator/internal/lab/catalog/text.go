@@ -73,7 +73,11 @@ func WriteDetail(w io.Writer, d *Detail) error {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  VARIANT\tCOMPONENT\tCHART OR PATH\tNAMESPACE\tWAVE")
 	for _, c := range d.Deploy {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\n", orShared(c.Variant), c.Name, c.Source, c.Namespace, c.SyncWave)
+		v := orShared(c.Variant)
+		if c.Set != "" {
+			v = "set " + c.Set // a shared set it requires: one copy per cluster
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\n", v, c.Name, c.Source, c.Namespace, c.SyncWave)
 	}
 	tw.Flush()
 

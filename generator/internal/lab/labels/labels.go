@@ -17,6 +17,9 @@ const (
 	CostCenter = prefix + "cost-center"
 	SyncWave   = prefix + "sync-wave"
 	Run        = prefix + "run"
+	// SharedSet names the shared component set (lab.shared) an object
+	// belongs to, where an experiment's objects carry Experiment.
+	SharedSet = prefix + "shared"
 	// Tool labels the Jobs and pods of a benchmark whose load tool is not
 	// k6 with that tool (pgbench, redis-benchmark, nats-bench, kafka-perf,
 	// perftest, fio): the collector picks the parser of the report between

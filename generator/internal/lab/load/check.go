@@ -47,6 +47,9 @@ func (s *Source) check() Errors {
 	numbers := map[int]string{}
 	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
 		ph := lab.Phases[pn]
+		if pn == model.SharedPhase {
+			add(sel("phases", pn), "phase name %q is reserved for the shared component sets (lab.shared), rendered under apps/%s/", pn, pn)
+		}
 		if other, ok := numbers[ph.Number]; ok {
 			add(sel("phases", pn, "number"), "phase number %d is also used by phase %q", ph.Number, other)
 		} else {
@@ -63,6 +66,8 @@ func (s *Source) check() Errors {
 	}
 
 	s.checkDerivedNames(add)
+	s.checkShared(add)
+	s.checkClusters(add)
 
 	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
 		if _, ok := lab.Clusters[cn]; !ok {
@@ -72,7 +77,9 @@ func (s *Source) check() Errors {
 		seen := map[string]bool{}
 		// Components deployed outside their experiment's own namespaces
 		// (platform operators) must not be deployed twice on one cluster:
-		// two Applications would fight over the same objects.
+		// two Applications would fight over the same objects. Namespaces
+		// have one owner each (checkClusters); this also covers the
+		// cluster's own namespaces, which nobody owns.
 		claimed := map[string]string{} // namespace/component -> experiment
 		for i, en := range lab.Conduct[cn] {
 			p := sel("conduct", cn).Append(cue.Index(i))
@@ -90,7 +97,7 @@ func (s *Source) check() Errors {
 					}
 					key := ns + "/" + c
 					if other, ok := claimed[key]; ok {
-						add(p, "experiments %q and %q both deploy component %q into namespace %q on cluster %q: their Applications would fight over the same objects; switch one off, or move the component to one experiment the others rely on", other, en, c, ns, cn)
+						add(p, "experiments %q and %q both deploy component %q into namespace %q on cluster %q: their Applications would fight over the same objects; switch one off, or make the component a shared set (lab.shared) both require", other, en, c, ns, cn)
 						continue
 					}
 					claimed[key] = en
@@ -231,18 +238,13 @@ func (s *Source) checkComponent(c *model.Component, cp cue.Path, add adder) {
 func (s *Source) checkRendered() Errors {
 	var errs Errors
 	add := s.adder(&errs)
-	for _, e := range s.Lab.Experiments() {
-		for _, u := range e.Units() {
-			c := u.Component
-			if !c.IsRendered() || c.Chart != nil || c.LocalChart {
-				continue
-			}
-			p := []string{"phases", e.Phase, "experiments", e.Name}
-			if u.Variant != "" {
-				p = append(p, "variants", u.Variant)
-			}
-			add(sel(append(p, "components", c.Name, "rendered")...), "rendered needs a chart, and %s holds no Chart.yaml", c.Path)
+	for _, u := range s.Lab.AllUnits() {
+		c := u.Component
+		s.checkOverrides(u, add)
+		if !c.IsRendered() || c.Chart != nil || c.LocalChart {
+			continue
 		}
+		add(sel(append(u.Fields(), "rendered")...), "rendered needs a chart, and %s holds no Chart.yaml", c.Path)
 	}
 	errs.sort()
 	return errs
@@ -300,7 +302,7 @@ func linksLeaving(root, dir string) []string {
 // checked with conduct.
 func (s *Source) checkDerivedNames(add adder) {
 	type owner struct {
-		e    *model.Experiment
+		file string
 		path cue.Path
 		what string
 	}
@@ -311,28 +313,32 @@ func (s *Source) checkDerivedNames(add adder) {
 	apps := map[string]owner{}
 	claim := func(m map[string]owner, kind, name string, o owner) {
 		if prev, ok := m[name]; ok && prev.what != o.what {
-			add(o.path, "%s %q of %s (%s) is also the %s of %s (%s, %s): rename one of them", kind, name, o.what, o.e.Source, kind, prev.what, prev.e.Source, "lab."+prev.path.String())
+			add(o.path, "%s %q of %s (%s) is also the %s of %s (%s, %s): rename one of them", kind, name, o.what, o.file, kind, prev.what, prev.file, "lab."+prev.path.String())
 			return
 		}
 		if _, ok := m[name]; !ok {
 			m[name] = o
 		}
 	}
-	for _, e := range s.Lab.Experiments() {
-		claim(namespaces, "namespace", e.Name, owner{e, expPath(e), "experiment " + e.Name})
-		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
-			claim(namespaces, "namespace", e.VariantNamespace(vn), owner{e, expPath(e, "variants", vn), "variant " + vn + " of " + e.Name})
+	for _, sh := range s.Lab.SharedSets() {
+		sp := func(more ...string) cue.Path { return sel(append([]string{"shared", sh.Name}, more...)...) }
+		claim(namespaces, "namespace", sh.Namespace, owner{sh.Source, sp("namespace"), "shared set " + sh.Name})
+		claim(apps, "Application name", sh.AppName(model.NamespacesComponent), owner{sh.Source, sp(), "the namespace of shared set " + sh.Name})
+		for _, u := range sh.Units() {
+			claim(apps, "Application name", u.Name(), owner{sh.Source, sel(u.Fields()...), "component " + u.Where() + " of shared set " + sh.Name})
 		}
-		claim(apps, "Application name", e.AppName("", model.NamespacesComponent), owner{e, expPath(e), "the namespaces of " + e.Name})
+	}
+	for _, e := range s.Lab.Experiments() {
+		claim(namespaces, "namespace", e.Name, owner{e.Source, expPath(e), "experiment " + e.Name})
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
+			claim(namespaces, "namespace", e.VariantNamespace(vn), owner{e.Source, expPath(e, "variants", vn), "variant " + vn + " of " + e.Name})
+		}
+		claim(apps, "Application name", e.AppName("", model.NamespacesComponent), owner{e.Source, expPath(e), "the namespaces of " + e.Name})
 		if e.Benchmark != nil {
-			claim(apps, "Application name", e.AppName("", model.BenchmarkComponent), owner{e, expPath(e, "benchmark"), "the benchmark of " + e.Name})
+			claim(apps, "Application name", e.AppName("", model.BenchmarkComponent), owner{e.Source, expPath(e, "benchmark"), "the benchmark of " + e.Name})
 		}
 		for _, u := range e.Units() {
-			p := expPath(e, "components", u.Component.Name)
-			if u.Variant != "" {
-				p = expPath(e, "variants", u.Variant, "components", u.Component.Name)
-			}
-			claim(apps, "Application name", u.Name(), owner{e, p, "component " + u.Where() + " of " + e.Name})
+			claim(apps, "Application name", u.Name(), owner{e.Source, sel(u.Fields()...), "component " + u.Where() + " of " + e.Name})
 		}
 	}
 }

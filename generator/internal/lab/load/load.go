@@ -120,6 +120,9 @@ func (s *Source) annotate() {
 	for name, p := range s.Lab.Policies {
 		p.Source = s.FileOf("policies", name)
 	}
+	for name, sh := range s.Lab.Shared {
+		sh.Source = s.FileOf("shared", name)
+	}
 	s.Lab.Files = model.Files{
 		Lab:       s.FileOf("repoURL"),
 		Conduct:   s.FileOf("conduct"),
@@ -132,12 +135,10 @@ func (s *Source) annotate() {
 // findLocalCharts records which component paths hold a Helm chart; the
 // paths are checked to stay in the repository first.
 func (s *Source) findLocalCharts() {
-	for _, e := range s.Lab.Experiments() {
-		for _, u := range e.Units() {
-			if c := u.Component; c.Path != "" && c.Chart == nil {
-				_, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(c.Path), "Chart.yaml"))
-				c.LocalChart = err == nil
-			}
+	for _, u := range s.Lab.AllUnits() {
+		if c := u.Component; c.Path != "" && c.Chart == nil {
+			_, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(c.Path), "Chart.yaml"))
+			c.LocalChart = err == nil
 		}
 	}
 }

@@ -47,10 +47,12 @@ const (
 	SourceRendered   SourceKind = "rendered"    // a chart rendered by the generator into this repository
 )
 
-// Unit is one deployable unit of an experiment: a component of the
-// experiment (Variant "") or of one of its variants.
+// Unit is one deployable unit: a component of an experiment (Variant "")
+// or of one of its variants, or a component of a shared component set
+// (Shared set, Experiment nil).
 type Unit struct {
 	Experiment *Experiment
+	Shared     *Shared
 	Variant    string
 	Component  *Component
 	Namespace  string
@@ -75,13 +77,29 @@ func (e *Experiment) Units() []Unit {
 }
 
 // Name is the Application name of the unit.
-func (u Unit) Name() string { return u.Experiment.AppName(u.Variant, u.Component.Name) }
+func (u Unit) Name() string {
+	if u.Shared != nil {
+		return u.Shared.AppName(u.Component.Name)
+	}
+	return u.Experiment.AppName(u.Variant, u.Component.Name)
+}
 
 // ValuesFile is the repo-relative values file of the unit.
-func (u Unit) ValuesFile() string { return u.Experiment.ValuesFile(u.Variant, u.Component.Name) }
+func (u Unit) ValuesFile() string {
+	if u.Shared != nil {
+		return u.Shared.Dir() + "/values/" + u.Component.Name + ".yaml"
+	}
+	return u.Experiment.ValuesFile(u.Variant, u.Component.Name)
+}
 
-// RenderedDir is the folder of the unit's rendered manifests.
-func (u Unit) RenderedDir() string { return u.Experiment.RenderedDir(u.Variant, u.Component.Name) }
+// RenderedDir is the folder of the unit's rendered manifests (and of a
+// chart component's overrides).
+func (u Unit) RenderedDir() string {
+	if u.Shared != nil {
+		return u.Shared.Dir() + "/" + u.Component.Name
+	}
+	return u.Experiment.RenderedDir(u.Variant, u.Component.Name)
+}
 
 // Where names the unit in messages: its component, and its variant if any.
 func (u Unit) Where() string {
@@ -89,6 +107,35 @@ func (u Unit) Where() string {
 		return u.Component.Name
 	}
 	return u.Component.Name + " (variant " + u.Variant + ")"
+}
+
+// Owner names what deploys the unit: `experiment "x"` or `shared "y"`.
+func (u Unit) Owner() string {
+	if u.Shared != nil {
+		return fmt.Sprintf("shared %q", u.Shared.Name)
+	}
+	return fmt.Sprintf("experiment %q", u.Experiment.Name)
+}
+
+// File is the repo-relative CUE file declaring the unit's owner.
+func (u Unit) File() string {
+	if u.Shared != nil {
+		return u.Shared.Source
+	}
+	return u.Experiment.Source
+}
+
+// Fields is the path of field names under lab that declares the unit's
+// component: where load reports a problem with it.
+func (u Unit) Fields() []string {
+	if u.Shared != nil {
+		return []string{"shared", u.Shared.Name, "components", u.Component.Name}
+	}
+	p := []string{"phases", u.Experiment.Phase, "experiments", u.Experiment.Name}
+	if u.Variant != "" {
+		p = append(p, "variants", u.Variant)
+	}
+	return append(p, "components", u.Component.Name)
 }
 
 // Source is how ArgoCD gets the unit's manifests.

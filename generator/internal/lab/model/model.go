@@ -18,6 +18,7 @@ type Lab struct {
 	Appendices      map[string]*Appendix `json:"appendices"`
 	Discovery       *Discovery           `json:"discovery,omitempty"`
 	FinOps          *FinOps              `json:"finops,omitempty"`
+	Shared          map[string]*Shared   `json:"shared"`
 
 	// Files are the repo-relative CUE files declaring the lab's own
 	// settings, named by the files generated from them (set by load).
@@ -40,6 +41,31 @@ type Cluster struct {
 	Server            string `json:"server"`
 	KubernetesVersion string `json:"kubernetesVersion"`
 	Nodes             Nodes  `json:"nodes"`
+	// CNI is "default" (the provider's) or "none" (made without one).
+	CNI string `json:"cni"`
+	// KubeProxy false makes the cluster without kube-proxy.
+	KubeProxy bool `json:"kubeProxy"`
+}
+
+// ClusterRequirement mirrors #ClusterRequirement: nil fields ask nothing.
+type ClusterRequirement struct {
+	CNI       string `json:"cni,omitempty"`
+	KubeProxy *bool  `json:"kubeProxy,omitempty"`
+}
+
+// Shared mirrors #Shared: components one cluster holds one copy of.
+type Shared struct {
+	Name                 string                `json:"name"`
+	Description          string                `json:"description"`
+	Namespace            string                `json:"namespace"`
+	PodSecurity          string                `json:"podSecurity"`
+	NamespaceLabels      map[string]string     `json:"namespaceLabels"`
+	NamespaceAnnotations map[string]string     `json:"namespaceAnnotations"`
+	Components           map[string]*Component `json:"components"`
+	Requires             []string              `json:"requires"`
+
+	// Source is the repo-relative CUE file that declares it (set by load).
+	Source string `json:"-"`
 }
 
 // Nodes mirrors #Cluster.nodes.
@@ -68,15 +94,18 @@ type Experiment struct {
 	Description string `json:"description"`
 	PodSecurity string `json:"podSecurity"`
 	CostCenter  string `json:"costCenter,omitempty"`
-	// NamespaceLabels are added to every namespace of the experiment.
-	NamespaceLabels map[string]string     `json:"namespaceLabels"`
-	Components      map[string]*Component `json:"components"`
-	Variants        map[string]*Variant   `json:"variants"`
-	Measure         Measure               `json:"measure"`
-	Cost            CostQuestion          `json:"cost"`
-	Compare         Compare               `json:"compare"`
-	Benchmark       *Benchmark            `json:"benchmark,omitempty"`
-	ADRs            []string              `json:"adrs"`
+	// NamespaceLabels and NamespaceAnnotations are added to every
+	// namespace of the experiment.
+	NamespaceLabels      map[string]string     `json:"namespaceLabels"`
+	NamespaceAnnotations map[string]string     `json:"namespaceAnnotations"`
+	Requires             []string              `json:"requires"`
+	Components           map[string]*Component `json:"components"`
+	Variants             map[string]*Variant   `json:"variants"`
+	Measure              Measure               `json:"measure"`
+	Cost                 CostQuestion          `json:"cost"`
+	Compare              Compare               `json:"compare"`
+	Benchmark            *Benchmark            `json:"benchmark,omitempty"`
+	ADRs                 []string              `json:"adrs"`
 
 	// Phase is the name of the phase holding the experiment (set by load).
 	Phase string `json:"-"`
@@ -88,9 +117,12 @@ type Experiment struct {
 type Variant struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// NamespaceLabels are added to the variant's namespace.
-	NamespaceLabels map[string]string     `json:"namespaceLabels"`
-	Components      map[string]*Component `json:"components"`
+	// NamespaceLabels and NamespaceAnnotations are added to the
+	// variant's namespace.
+	NamespaceLabels      map[string]string     `json:"namespaceLabels"`
+	NamespaceAnnotations map[string]string     `json:"namespaceAnnotations"`
+	Requires             []string              `json:"requires"`
+	Components           map[string]*Component `json:"components"`
 }
 
 // Component mirrors #Component.
@@ -104,6 +136,14 @@ type Component struct {
 	IgnoreDifferences []IgnoreDifference `json:"ignoreDifferences"`
 	// Rendered is nil when unset: see Component.IsRendered.
 	Rendered *bool `json:"rendered,omitempty"`
+	// Requires names the shared components it needs.
+	Requires []string `json:"requires"`
+	// RequiresCluster is what it needs of its cluster (nil: nothing).
+	RequiresCluster *ClusterRequirement `json:"requiresCluster,omitempty"`
+	// Overrides replace the chart's objects of the same kind and name.
+	Overrides []map[string]any `json:"overrides"`
+	// ClusterObjects overrides the chart's ClusterObjects ("none" too).
+	ClusterObjects string `json:"clusterObjects,omitempty"`
 
 	// Replicas lifts the one-replica rule, saying why.
 	Replicas *Replicas `json:"replicas,omitempty"`
@@ -123,6 +163,43 @@ type Chart struct {
 	Repository string `json:"repository"`
 	Name       string `json:"name"`
 	Version    string `json:"version"`
+	// ClusterObjects is how the chart names its cluster-scoped objects:
+	// ClusterObjectsFixed, ClusterObjectsRelease, or "" (none).
+	ClusterObjects string `json:"clusterObjects,omitempty"`
+}
+
+// Values of Chart.ClusterObjects.
+const (
+	ClusterObjectsFixed   = "fixed"
+	ClusterObjectsRelease = "release"
+)
+
+// ClusterObjectsNone is a component's claim that its values turn the
+// chart's cluster-scoped objects off.
+const ClusterObjectsNone = "none"
+
+// ClusterObjectsOf is how the component's chart, with its values, names
+// the cluster-scoped objects it renders: the component's claim, else its
+// chart's; "" for none (and for a component without a chart).
+func (c *Component) ClusterObjectsOf() string {
+	switch {
+	case c.ClusterObjects == ClusterObjectsNone:
+		return ""
+	case c.ClusterObjects != "":
+		return c.ClusterObjects
+	case c.Chart != nil:
+		return c.Chart.ClusterObjects
+	}
+	return ""
+}
+
+// Fullname is the name a chart's release-named objects derive from: the
+// values' fullnameOverride, else the release name (the component's name).
+func (c *Component) Fullname() string {
+	if s, ok := c.Values["fullnameOverride"].(string); ok && s != "" {
+		return s
+	}
+	return c.Name
 }
 
 // IgnoreDifference mirrors #IgnoreDifference (ArgoCD's field of that name).

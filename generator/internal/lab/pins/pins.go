@@ -137,33 +137,41 @@ func (s *set) sorted() []Pin {
 
 func fromLab(s *set, root string, lab *model.Lab) {
 	localCharts := map[string]bool{}
+	visit := func(where string, cs map[string]*model.Component) {
+		for _, cn := range slices.Sorted(maps.Keys(cs)) {
+			c := cs[cn]
+			use := where + "." + cn
+			if c.Chart != nil {
+				s.add(chartPin(*c.Chart), use)
+			}
+			if c.Chart == nil && c.Path != "" {
+				localCharts[c.Path] = true
+				if ref := appImage(root, c); ref != "" {
+					s.add(imagePin(ref, ""), use)
+				}
+			}
+			for _, ref := range imagesIn(c.Values) {
+				s.add(imagePin(ref, ManagerRegex), use)
+			}
+			for _, o := range c.Overrides {
+				for _, ref := range imagesIn(o) {
+					s.add(imagePin(ref, ManagerRegex), use)
+				}
+			}
+		}
+	}
 	for _, pn := range slices.Sorted(maps.Keys(lab.Phases)) {
 		ph := lab.Phases[pn]
 		for _, en := range slices.Sorted(maps.Keys(ph.Experiments)) {
 			e := ph.Experiments[en]
-			visit := func(where string, cs map[string]*model.Component) {
-				for _, cn := range slices.Sorted(maps.Keys(cs)) {
-					c := cs[cn]
-					use := where + "." + cn
-					if c.Chart != nil {
-						s.add(chartPin(*c.Chart), use)
-					}
-					if c.Chart == nil && c.Path != "" {
-						localCharts[c.Path] = true
-						if ref := appImage(root, c); ref != "" {
-							s.add(imagePin(ref, ""), use)
-						}
-					}
-					for _, ref := range imagesIn(c.Values) {
-						s.add(imagePin(ref, ManagerRegex), use)
-					}
-				}
-			}
 			visit(e.Name, e.Components)
 			for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 				visit(e.Name+"/"+vn, e.Variants[vn].Components)
 			}
 		}
+	}
+	for _, sh := range lab.SharedSets() {
+		visit("shared/"+sh.Name, sh.Components)
 	}
 	// The lab's own charts: the images their values.yaml pins.
 	for _, p := range slices.Sorted(maps.Keys(localCharts)) {

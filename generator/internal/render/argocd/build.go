@@ -46,34 +46,8 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment) *A
 	}}
 	waves := map[int]bool{nsWave: true}
 	for _, u := range units {
-		c := u.Component
-		el := map[string]string{
-			"name":       u.Name(),
-			"component":  c.Name,
-			"variant":    model.VariantLabel(u.Variant),
-			"namespace":  u.Namespace,
-			"wave":       strconv.Itoa(c.SyncWave),
-			"valuesFile": u.ValuesFile(),
-			"source":     string(u.Source()),
-			"repoURL":    lab.RepoURL,
-			"chart":      "",
-			"version":    lab.Revision,
-			"path":       c.Path,
-		}
-		waves[c.SyncWave] = true
-		switch u.Source() {
-		case model.SourceRendered:
-			el["path"] = u.RenderedDir()
-		case model.SourceChart:
-			el["repoURL"] = c.Chart.HelmRepoURL()
-			el["chart"] = c.Chart.Name
-			el["version"] = c.Chart.Version
-			el["path"] = ""
-		}
-		if len(c.IgnoreDifferences) > 0 {
-			el["ignoreDifferences"] = ignoreDifferencesJSON(c.IgnoreDifferences)
-		}
-		elements = append(elements, el)
+		waves[u.Component.SyncWave] = true
+		elements = append(elements, unitElement(lab, u))
 	}
 	if e.Benchmark != nil {
 		el, w := benchmarkElement(lab, e, waves)
@@ -141,7 +115,51 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment) *A
 
 // elementKeys are the keys the template and templatePatch read.
 var elementKeys = []string{"name", "component", "variant", "namespace", "wave", "source",
-	"repoURL", "chart", "version", "path", "valuesFile", "ignoreDifferences"}
+	"repoURL", "chart", "version", "path", "valuesFile", "ignoreDifferences", "overrides"}
+
+// unitElement is the list generator element of one unit's Application.
+func unitElement(lab *model.Lab, u model.Unit) map[string]string {
+	c := u.Component
+	el := map[string]string{
+		"name":       u.Name(),
+		"component":  c.Name,
+		"variant":    model.VariantLabel(u.Variant),
+		"namespace":  u.Namespace,
+		"wave":       strconv.Itoa(c.SyncWave),
+		"valuesFile": u.ValuesFile(),
+		"source":     string(u.Source()),
+		"repoURL":    lab.RepoURL,
+		"chart":      "",
+		"version":    lab.Revision,
+		"path":       c.Path,
+	}
+	switch u.Source() {
+	case model.SourceRendered:
+		el["path"] = u.RenderedDir()
+	case model.SourceChart:
+		el["repoURL"] = c.Chart.HelmRepoURL()
+		el["chart"] = c.Chart.Name
+		el["version"] = c.Chart.Version
+		el["path"] = ""
+	}
+	if len(c.IgnoreDifferences) > 0 {
+		el["ignoreDifferences"] = ignoreDifferencesJSON(c.IgnoreDifferences)
+	}
+	if len(c.Overrides) > 0 && !c.IsRendered() {
+		el["overrides"] = OverridesDir(u)
+	}
+	return el
+}
+
+// OverridesFile is the file of a component's overrides in OverridesDir.
+const OverridesFile = "overrides.yaml"
+
+// OverridesDir is the folder of the objects that replace a chart's
+// (Component.Overrides) for a chart ArgoCD renders: the unit's rendered
+// folder, which such a unit does not otherwise use. It is the last source
+// of the unit's Application, and ArgoCD keeps the last source's copy of
+// an object that several sources produce.
+func OverridesDir(u model.Unit) string { return u.RenderedDir() }
 
 // ignoreDifferencesJSON encodes a component's ignoreDifferences as JSON,
 // which the templatePatch inserts as a YAML flow value.
@@ -212,6 +230,16 @@ func sourcesPatch(lab *model.Lab) string {
     - repoURL: LAB_REPO
       targetRevision: LAB_REVISION
       ref: values
+{{- if .overrides }}
+    - repoURL: LAB_REPO
+      path: {{ .overrides | quote }}
+      targetRevision: LAB_REVISION
+{{- end }}
+{{- if .overrides }}
+    - repoURL: LAB_REPO
+      path: {{ .overrides | quote }}
+      targetRevision: LAB_REVISION
+{{- end }}
 {{- else if eq .source "rendered" }}
     - repoURL: LAB_REPO
       path: {{ .path | quote }}
@@ -292,7 +320,14 @@ func RootProjectFor(lab *model.Lab, cl *model.Cluster) *AppProject {
 	}
 }
 
-// RootApp is the cluster's app of apps: it syncs clusters/<cluster>/.
+// BootstrapDir is the folder, under clusters/<cluster>/, of what task
+// hub:bootstrap reads before ArgoCD runs (the kind configuration, the
+// CNI's install): not objects for ArgoCD, so the root Application leaves
+// it out.
+const BootstrapDir = "bootstrap"
+
+// RootApp is the cluster's app of apps: it syncs clusters/<cluster>/,
+// without its bootstrap folder.
 func RootApp(lab *model.Lab, cl *model.Cluster) *Application {
 	return &Application{
 		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "Application"},
@@ -308,7 +343,7 @@ func RootApp(lab *model.Lab, cl *model.Cluster) *Application {
 				RepoURL:        lab.RepoURL,
 				Path:           "clusters/" + cl.Name,
 				TargetRevision: lab.Revision,
-				Directory:      &Directory{Recurse: true},
+				Directory:      &Directory{Recurse: true, Exclude: BootstrapDir + "/*"},
 			},
 			Destination: Destination{Server: cl.Server, Namespace: lab.ArgoCDNamespace},
 			SyncPolicy: &SyncPolicy{

@@ -49,8 +49,10 @@ type Helm struct {
 // Directory holds a plain-directory source's options.
 type Directory struct {
 	Recurse bool `json:"recurse,omitempty"`
-	// Include is a glob, or {glob,glob}, of the files synced.
+	// Include and Exclude are globs, or {glob,glob}, of the files synced
+	// and left out.
 	Include string `json:"include,omitempty"`
+	Exclude string `json:"exclude,omitempty"`
 }
 
 // Destination is where an Application deploys.

@@ -40,6 +40,11 @@ type Ref struct {
 
 func (r Ref) String() string { return r.Name + " " + r.Version + " from " + r.Repository }
 
+// RefOf is the reference of a component's chart.
+func RefOf(c *model.Chart) Ref {
+	return Ref{Repository: c.Repository, Name: c.Name, Version: c.Version}
+}
+
 // FileName is the cached archive's name: <name>-<version>.tgz.
 func (r Ref) FileName() string { return r.Name + "-" + r.Version + ".tgz" }
 
@@ -57,16 +62,19 @@ type Lock struct {
 
 // Needed lists the remote charts of the lab's rendered components,
 // sorted and without duplicates: what vendor pulls and render reads.
-func Needed(lab *model.Lab) []Ref {
+func Needed(lab *model.Lab) []Ref { return refsOf(lab, true) }
+
+// All lists every remote chart of the lab, rendered or left to ArgoCD,
+// sorted and without duplicates: what vendor --all pulls, for validate
+// --charts to render offline.
+func All(lab *model.Lab) []Ref { return refsOf(lab, false) }
+
+func refsOf(lab *model.Lab, renderedOnly bool) []Ref {
 	set := map[Ref]bool{}
-	for _, p := range lab.Phases {
-		for _, e := range p.Experiments {
-			for _, u := range e.Units() {
-				c := u.Component
-				if c.Chart != nil && c.IsRendered() {
-					set[Ref{Repository: c.Chart.Repository, Name: c.Chart.Name, Version: c.Chart.Version}] = true
-				}
-			}
+	for _, u := range lab.AllUnits() {
+		c := u.Component
+		if c.Chart != nil && (c.IsRendered() || !renderedOnly) {
+			set[RefOf(c.Chart)] = true
 		}
 	}
 	refs := make([]Ref, 0, len(set))
