@@ -10,7 +10,8 @@
 #
 # Environment: LAB_PG_PORT (default 55432), LAB_PG_DIR (default
 # /tmp/illm-lab-pg-$LAB_PG_PORT: the postgres user cannot enter root's home,
-# so the data lives under /tmp rather than the cache).
+# so the data lives under /tmp rather than the cache), LAB_PG_OWNER_PID (a
+# process whose end stops the cluster and deletes its data).
 set -euo pipefail
 
 PG_MAJOR=15
@@ -84,7 +85,21 @@ ALTER ROLE ${ROLE} PASSWORD '${PASSWORD}';
 SELECT 'CREATE DATABASE ${DB} OWNER ${ROLE}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${DB}')\gexec
 SQL
   PGOPTIONS="-c client_min_messages=warning" as_pg "${PG_BIN}/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$PORT" -U "$ROLE" -d "$DB" <"$SCHEMA"
+  watch_owner
   url
+}
+
+# watch_owner: with LAB_PG_OWNER_PID set, a detached watchdog stops the
+# cluster and deletes its data once that process is gone, however it died
+# (SIGKILL included), unless a later start took the cluster over.
+watch_owner() {
+  [[ -n ${LAB_PG_OWNER_PID:-} ]] || return 0
+  printf '%s\n' "$LAB_PG_OWNER_PID" >"${DIR}/owner"
+  setsid bash -c '
+    owner=$1 script=$2 dir=$3
+    while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+    [[ -f $dir/owner && $(cat "$dir/owner") == "$owner" ]] && "$script" stop
+  ' watchdog "$LAB_PG_OWNER_PID" "${BASH_SOURCE[0]}" "$DIR" </dev/null >/dev/null 2>&1 &
 }
 
 stop() {

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Installs the servers from Debian that the results collector's tests run
-# (each test starts its own process on a free loopback port with a temp
-# config; nothing here starts a service).
+# Installs the servers and load tools from Debian that the results tests run:
+# Prometheus for the collector, redis-server with redis-benchmark,
+# nats-server and fio for the load-tool parsers (each test starts its own
+# process on a free loopback port with a temp config or file; nothing here
+# starts a service).
 #
 #   scripts/services.sh install   install what is missing (idempotent)
 #   scripts/services.sh check     exit 1 unless everything is installed
 #   scripts/services.sh versions  print NAME<TAB>VERSION of what is installed
 #
-# Versions are Debian 12's (prometheus 2.42); a different version is
-# reported, and refused by install unless LAB_ACCEPT_OTHER_VERSIONS=1.
+# Versions are Debian 12's (prometheus 2.42, redis 7.0, nats-server 2.9,
+# fio 3.33); a different version is reported, and refused by install unless
+# LAB_ACCEPT_OTHER_VERSIONS=1.
 set -euo pipefail
 
 # package<TAB>binary<TAB>version prefix the tests were written against
-SERVICES=$'prometheus\t/usr/bin/prometheus\t2.42.'
+SERVICES=$'prometheus\t/usr/bin/prometheus\t2.42.
+redis-server\t/usr/bin/redis-server\t5:7.0.
+redis-tools\t/usr/bin/redis-benchmark\t5:7.0.
+nats-server\t/usr/sbin/nats-server\t2.9.
+fio\t/usr/bin/fio\t3.33'
 
 log() { printf 'services.sh: %s\n' "$*" >&2; }
 

@@ -20,6 +20,9 @@ fi
 go vet ./...
 (cd apps/runtimes/go && go vet ./...) # the Go runtime is a module of its own
 
+echo "== go mod tidy (go.mod and go.sum must not change)"
+go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit"; exit 1; }
+
 if $short; then
 	echo "== go test -short (no real components)"
 	go test -short ./...
@@ -28,6 +31,9 @@ fi
 
 echo "== real components (built once, then cached)"
 bash scripts/tools.sh all >/dev/null
+
+echo "== staticcheck (pinned)"
+"$(bash scripts/tools.sh --print staticcheck)" ./...
 bash scripts/services.sh install
 # Once, before tests that start PostgreSQL in parallel.
 bash scripts/postgres.sh install

@@ -199,6 +199,9 @@ build() {
 		ld+=" -X $pkg.gitCommit=unknown -X $pkg.gitTreeState=clean -X $pkg.kubectlVersion=$kubectl"
 		CGO_ENABLED=0 go_build argocd github.com/argoproj/argo-cd/v3/cmd "$ld"
 		;;
+	staticcheck)
+		CGO_ENABLED=0 go_build staticcheck honnef.co/go/tools/cmd/staticcheck "-s -w -X honnef.co/go/tools/lintcmd/version.Version=$v"
+		;;
 	kustomize)
 		# kustomize reads its version from the build info (the sigs.k8s.io/kustomize/kustomize/v5 dependency).
 		CGO_ENABLED=0 go_build kustomize sigs.k8s.io/kustomize/kustomize/v5 "-s -w"

@@ -3,15 +3,12 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/collect"
 )
@@ -20,7 +17,7 @@ func newResultsCollectCmd(s *Settings) *cobra.Command {
 	var experiment, variant, run, runID, dir string
 	var promURL string
 	var step, timeout, expectDur, slack time.Duration
-	var maxErr float64
+	var maxErr rateFlag
 	c := &cobra.Command{
 		Use:   "collect --experiment E [--variant V] --run r1 --prometheus URL",
 		Short: "Collect one run from the cluster and Prometheus, price it and store it (append-only)",
@@ -41,6 +38,10 @@ any query returns no data or a NaN or negative value, or the result fails
 validation.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			exp := results.Expect{Duration: expectDur, DurationSlack: slack, MaxErrorRate: maxErr.v}
+			if err := results.CheckExpect(exp); err != nil {
+				return err
+			}
 			root, err := s.Root()
 			if err != nil {
 				return err
@@ -49,7 +50,7 @@ validation.`,
 			if err != nil {
 				return err
 			}
-			e, err := findExperiment(src.Lab, experiment)
+			e, err := src.Lab.FindExperiment(experiment)
 			if err != nil {
 				return err
 			}
@@ -69,10 +70,6 @@ validation.`,
 			ctx := c.Context()
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			exp := results.Expect{Duration: expectDur, DurationSlack: slack}
-			if maxErr >= 0 {
-				exp.MaxErrorRate = &maxErr
-			}
 			path, err := collect.CollectAndStore(ctx, collect.Sources{Kube: kube, Prom: prom}, collect.Options{
 				Lab: src.Lab, Experiment: e, Variant: variant, Run: run, RunID: runID, Expect: exp, RepoRoot: root,
 			}, dir)
@@ -95,24 +92,9 @@ validation.`,
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
 	f.DurationVar(&expectDur, "expect-duration", 0, "declared test duration; a shorter run is refused (default: the pods' lab.illm.dev/expected-duration)")
 	f.DurationVar(&slack, "duration-slack", results.DefaultDurationSlack, "tolerance on --expect-duration")
-	f.Float64Var(&maxErr, "max-error-rate", -1, "refuse runs whose error rate is above this (0..1); negative disables")
+	f.Var(&maxErr, "max-error-rate", "refuse runs whose error rate is above this rate in [0, 1] (or unknown)")
 	for _, n := range []string{"experiment", "run", "prometheus"} {
 		_ = c.MarkFlagRequired(n)
 	}
 	return c
-}
-
-// findExperiment looks an experiment up across phases.
-func findExperiment(lab *model.Lab, name string) (*model.Experiment, error) {
-	var all []string
-	for _, p := range lab.Phases {
-		for n, e := range p.Experiments {
-			if n == name {
-				return e, nil
-			}
-			all = append(all, n)
-		}
-	}
-	sort.Strings(all)
-	return nil, fmt.Errorf("no experiment %q in the lab (have: %s)", name, strings.Join(all, ", "))
 }

@@ -3,9 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -17,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/publish"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 )
@@ -62,24 +59,14 @@ func checkExperimentLayers(root string, r *reportFlags) error {
 	if err != nil {
 		return err
 	}
-	e, err := findExperiment(src.Lab, r.experiment)
+	e, err := src.Lab.FindExperiment(r.experiment)
 	if err != nil {
 		return err
 	}
 	if len(r.layers) == 0 {
 		r.layers = e.Compare.Layers
 	}
-	return checkLayers(e, r.layers)
-}
-
-func checkLayers(e *model.Experiment, layers []string) error {
-	var errs []error
-	for _, l := range layers {
-		if _, ok := e.Variants[l]; !ok {
-			errs = append(errs, fmt.Errorf("layer %q is not a variant of experiment %s", l, e.Name))
-		}
-	}
-	return errors.Join(errs...)
+	return e.CheckLayers(r.layers)
 }
 
 func newResultsReportCmd(s *Settings) *cobra.Command {
@@ -177,7 +164,7 @@ GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 				remote = u
 			}
 			if repoName == "" {
-				r, err := ownerRepo(remote)
+				r, err := publish.OwnerRepo(remote)
 				if err != nil {
 					return err
 				}
@@ -242,18 +229,4 @@ func originURL(root string) (string, error) {
 		return "", fmt.Errorf("no origin remote: give --remote-url: %w", err)
 	}
 	return rem.Config().URLs[0], nil
-}
-
-// ownerRepo takes owner/name from the last two path elements of a remote
-// URL (https://host/owner/name.git).
-func ownerRepo(remote string) (string, error) {
-	u, err := url.Parse(remote)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("remote %s is not an http(s) URL: give --repo owner/name", publish.SafeURL(remote))
-	}
-	parts := strings.Split(strings.Trim(strings.TrimSuffix(u.Path, ".git"), "/"), "/")
-	if len(parts) < 2 {
-		return "", fmt.Errorf("remote %s has no owner/name path: give --repo", publish.SafeURL(remote))
-	}
-	return parts[len(parts)-2] + "/" + parts[len(parts)-1], nil
 }

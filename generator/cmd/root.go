@@ -131,6 +131,9 @@ func (e usageError) Unwrap() error { return e.error }
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A closed pipe (generator ... | head) is a write error the verb
+	// handles, stopping what it started, rather than a silent death.
+	signal.Ignore(syscall.SIGPIPE)
 	err := NewRoot().ExecuteContext(ctx)
 	switch {
 	case err == nil:

@@ -62,6 +62,14 @@ var sources = []source{
 		Files: []string{"postgresql.cnpg.io_clusters.yaml", "postgresql.cnpg.io_backups.yaml", "postgresql.cnpg.io_scheduledbackups.yaml", "postgresql.cnpg.io_poolers.yaml"},
 		Into:  "cloudnative-pg",
 	},
+	{
+		// The operator kube-prometheus-stack 88.5.3 deploys (its Chart.yaml
+		// appVersion v0.93.1); the lab renders its cost-anomaly PrometheusRule.
+		Module: "github.com/prometheus-operator/prometheus-operator", Version: "v0.93.1",
+		Dir:   "example/prometheus-operator-crd",
+		Files: []string{"monitoring.coreos.com_prometheusrules.yaml"},
+		Into:  "prometheus-operator",
+	},
 }
 
 // Entry is one vendored file in lock.json.

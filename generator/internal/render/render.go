@@ -19,7 +19,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/benchjobs"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/helm"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/dashboards"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kustomize"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/kyverno"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
@@ -57,13 +57,16 @@ func (r *renderer) run() error {
 		}
 	}
 	// Rendered charts: plain manifests per component (docs/adr/0008-*).
-	if err := helm.Lab(context.Background(), r.src.Root, r.lab, exps, r.t, helm.Options{Concurrency: r.opts.Concurrency}); err != nil {
+	if err := renderCharts(context.Background(), r.src.Root, r.lab, exps, r.t, r.opts); err != nil {
 		return err
 	}
 	if err := benchjobs.Render(r.lab, exps, r.t); err != nil {
 		return err
 	}
 	if err := kyverno.Render(r.lab, r.t); err != nil {
+		return err
+	}
+	if err := dashboards.Render(r.lab, exps, r.t); err != nil {
 		return err
 	}
 	if err := r.discovery(); err != nil {

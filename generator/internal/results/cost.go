@@ -40,8 +40,33 @@ func (r *Result) Workloads() ([]cost.Workload, error) {
 	return ws, nil
 }
 
+// CostUnits are what the run's cost is divided by: its operations, its
+// transactions (pgbench transactions, or k6 iterations), its messages and
+// the bytes it moved.
+func (r *Result) CostUnits() cost.Units {
+	u := cost.Units{Operations: r.Operations.Count}
+	switch r.Operations.Unit {
+	case UnitTransactions:
+		u.Transactions = r.Operations.Count
+	case UnitMessages:
+		u.Messages = r.Operations.Count
+	}
+	if r.Iterations != nil && u.Transactions == 0 {
+		u.Transactions = *r.Iterations
+	}
+	if r.Bytes.In != nil || r.Bytes.Out != nil {
+		if r.Bytes.In != nil {
+			u.Bytes += *r.Bytes.In
+		}
+		if r.Bytes.Out != nil {
+			u.Bytes += *r.Bytes.Out
+		}
+	}
+	return u
+}
+
 // PriceWorkloads fills r.Cost from its resource usage under model m, for
-// the run's duration; transactions are k6 iterations.
+// the run's duration, and records the price sheet's digest.
 func (r *Result) PriceWorkloads(m cost.Model) error {
 	ws, err := r.Workloads()
 	if err != nil {
@@ -51,8 +76,9 @@ func (r *Result) PriceWorkloads(m cost.Model) error {
 	if err != nil {
 		return err
 	}
-	e = e.WithUnits(r.Requests, r.Iterations)
+	e = e.WithUnits(r.CostUnits())
 	r.Cost = &e
+	r.PriceSheetDigest = m.Digest()
 	return nil
 }
 
@@ -62,7 +88,8 @@ func (r *Result) PriceNodes(m cost.Model, nodes []cost.Node) error {
 	if err != nil {
 		return err
 	}
-	e = e.WithUnits(r.Requests, r.Iterations)
+	e = e.WithUnits(r.CostUnits())
 	r.Cost = &e
+	r.PriceSheetDigest = m.Digest()
 	return nil
 }

@@ -23,10 +23,8 @@ type RunInfo struct {
 	WindowEnd   string `json:"window_end"`
 	// GitCommit is the lab repository's HEAD when the result was collected.
 	GitCommit string `json:"git_commit"`
-	// K6Version comes from the k6 output when it says, else the image tag.
-	K6Version string `json:"k6_version"`
-	// ScriptSHA256 is the digest of the k6 script the pods ran ("" when
-	// the pods do not carry it).
+	// ScriptSHA256 is the digest of the script the load pods ran ("" when
+	// the pods do not carry it). The tool's version is in Result.Tool.
 	ScriptSHA256 string     `json:"script_sha256"`
 	Charts       []ChartRef `json:"charts"`
 	Images       []ImageRef `json:"images"`

@@ -13,7 +13,8 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 )
 
 const schemaPath = "../../../schema/result.schema.json"
@@ -54,12 +55,21 @@ func validateJSON(t *testing.T, s *jsonschema.Schema, name string, data []byte) 
 // steps will.
 func fullResult(t *testing.T) *results.Result {
 	t.Helper()
-	r, err := k6.ParseFiles([]string{"k6/testdata/summary-full.json"}, k6.Options{})
+	r, err := k6.ParseFiles([]string{"parse/k6/testdata/summary-full.json"}, k6.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Experiment, r.Variant, r.RunID = "gateway", "envoy-v1", "run-001"
-	r.DroppedIterations = 0
+	r.Dropped = 0
+	v := "v1.8.1"
+	r.Tool.Version = &v
+	r.Retries = new(int64)
+	r.AbortedClients = new(int64)
+	target := r.Operations.Count
+	r.Operations.Target = &target
+	r.Breakdown = []results.Part{{Name: "GET /api", Kind: "test", Operations: &target, ThroughputPerS: &r.ThroughputPerS, Errors: r.Errors.Count, Retries: new(int64), LatencyMs: r.LatencyMs}}
+	r.ToolErrors = []string{"shown"}
+	r.ManifestsDigest = "sha256:" + strings.Repeat("c", 64)
 	f := func(v float64) *float64 { return &v }
 	r.Resources = &results.Resources{Containers: []results.ContainerUsage{
 		{Name: "demo/api-0/api", CPUCoreSeconds: f(27.5), MemoryPeakBytes: f(300 << 20), CPURequestCores: f(0.5), MemoryRequestBytes: f(256 << 20)},
@@ -73,7 +83,7 @@ func fullResult(t *testing.T) *results.Result {
 	}
 	r.Run = &results.RunInfo{
 		Namespace: "demo", WindowStart: "2026-01-02T03:04:05Z", WindowEnd: "2026-01-02T03:05:05Z",
-		GitCommit: "0123456789abcdef0123456789abcdef01234567", K6Version: "v1.8.1", ScriptSHA256: strings.Repeat("b", 64),
+		GitCommit: "0123456789abcdef0123456789abcdef01234567", ScriptSHA256: strings.Repeat("b", 64),
 		Charts: []results.ChartRef{{Component: "api", Repository: "https://charts.example.org", Chart: "api", Version: "1.2.3"}},
 		Images: []results.ImageRef{{Container: "demo/api-0/api", Image: "example/api:1.0", ImageID: "docker.io/example/api@sha256:" + strings.Repeat("a", 64)}},
 		Nodes:  []results.NodeRef{{Name: "node-1", InstanceType: "m6i.large"}},
@@ -86,10 +96,22 @@ func fullResult(t *testing.T) *results.Result {
 // cannot drift apart.
 func TestResultsValidateAgainstSchema(t *testing.T) {
 	s := compileSchema(t)
-	inputs, _ := filepath.Glob("k6/testdata/*")
+	inputs, _ := filepath.Glob("parse/k6/testdata/*")
 	n := 0
+	migrated, _ := filepath.Glob("testdata/v1/*.json")
+	for _, in := range migrated {
+		r, err := results.LoadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := results.MarshalIndent(r)
+		if err := validateJSON(t, s, in, b); err != nil {
+			t.Errorf("%s migrated: %v", in, err)
+		}
+		n++
+	}
 	for _, in := range inputs {
-		if strings.HasSuffix(in, ".md") {
+		if strings.HasSuffix(in, ".md") || strings.HasSuffix(in, "fuzz") {
 			continue
 		}
 		r, err := k6.ParseFiles([]string{in}, k6.Options{})
@@ -105,7 +127,7 @@ func TestResultsValidateAgainstSchema(t *testing.T) {
 		}
 		n++
 	}
-	if n < 6 {
+	if n < 11 {
 		t.Fatalf("only %d inputs validated", n)
 	}
 	b, err := results.MarshalIndent(fullResult(t))
@@ -114,6 +136,48 @@ func TestResultsValidateAgainstSchema(t *testing.T) {
 	}
 	if err := validateJSON(t, s, "full", b); err != nil {
 		t.Errorf("full result: %v\n%s", err, b)
+	}
+}
+
+// Every result every parser makes of its test data, that Validate
+// accepts, validates against the schema too.
+func TestEveryParserMatchesSchema(t *testing.T) {
+	s := compileSchema(t)
+	for _, tool := range parse.Tools() {
+		dir := map[string]string{
+			results.ToolK6: "k6", results.ToolPgbench: "pgbench", results.ToolRedisBenchmark: "redisbench", results.ToolNatsBench: "natsbench",
+			results.ToolFio: "fio", results.ToolKafkaProducer: "kafkaperf", results.ToolKafkaConsumer: "kafkaperf", results.ToolPerfTest: "perftest",
+		}[tool.Name]
+		files, _ := filepath.Glob(filepath.Join("parse", dir, "testdata", "*"))
+		more, _ := filepath.Glob(filepath.Join("parse", dir, "testdata", "*", "*"))
+		n := 0
+		for _, f := range append(files, more...) {
+			if st, err := os.Stat(f); err != nil || st.IsDir() || strings.Contains(f, "fuzz") || strings.HasSuffix(f, ".md") || strings.HasSuffix(f, ".sql") {
+				continue
+			}
+			opt := parse.Options{}
+			if tool.TakesRequests {
+				opt.Requests = 20000
+			}
+			r, err := parse.Files(tool.Name, []string{f}, opt)
+			if err != nil || results.Validate(r, results.Expect{}) != nil {
+				continue // another tool's file, or a refused run on purpose: the schema describes stored results
+			}
+			if r.Tool.Name != tool.Name {
+				t.Errorf("%s: tool %s", f, r.Tool.Name)
+			}
+			b, err := results.MarshalIndent(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validateJSON(t, s, f, b); err != nil {
+				t.Errorf("%s (%s): %v", f, tool.Name, err)
+			}
+			n++
+		}
+		if n < 2 {
+			t.Errorf("%s: only %d results validated", tool.Name, n)
+		}
 	}
 }
 
@@ -162,11 +226,16 @@ func TestSchemaRejects(t *testing.T) {
 	s := compileSchema(t)
 	good, _ := results.MarshalIndent(fullResult(t))
 	for _, c := range []struct{ name, from, to string }{
-		{"unknown field", `"requests":`, `"bogus": 1, "requests":`},
-		{"negative requests", `"requests": 3000`, `"requests": -1`},
-		{"error rate above 1", `"error_rate": 0.0033333333333333335`, `"error_rate": 1.5`},
-		{"wrong version", `"schema_version": 1`, `"schema_version": 2`},
-		{"bad format", `"source_format": "summary"`, `"source_format": "xml"`},
+		{"unknown field", `"operations":`, `"bogus": 1, "operations":`},
+		{"zero operations", `"count": 3000`, `"count": 0`},
+		{"error rate above 1", `"rate": 0.0033333333333333335`, `"rate": 1.5`},
+		{"wrong version", `"schema_version": 2`, `"schema_version": 1`},
+		{"format of another tool", `"format": "summary"`, `"format": "json+"`},
+		{"unknown unit", `"unit": "requests"`, `"unit": "widgets"`},
+		{"unknown tool", `"name": "k6"`, `"name": "ab"`},
+		{"bad latency source", `"source": "tool-percentiles"`, `"source": "guess"`},
+		{"duration 1e-303", `"duration_s": 30.0125`, `"duration_s": 1e-303`},
+		{"bad digest", `"manifests_digest": "sha256:`, `"manifests_digest": "md5:`},
 		{"bad name", `"experiment": "gateway"`, `"experiment": "../etc"`},
 	} {
 		bad := strings.Replace(string(good), c.from, c.to, 1)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/input"
 )
 
 // namePattern keeps experiment, variant and run-id safe as path elements.
@@ -101,7 +103,9 @@ func LoadFile(path string) (*Result, error) {
 }
 
 // Load reads results from files and directories (every *.json directly in
-// a directory, sorted by name). Each is decoded strictly and validated.
+// a directory, sorted by name). Each is decoded strictly and validated. One
+// file named twice (by two paths, or by a directory and a path in it) is
+// refused: each run counts once.
 func Load(paths ...string) ([]*Result, []string, error) {
 	var files []string
 	for _, p := range paths {
@@ -122,6 +126,9 @@ func Load(paths ...string) ([]*Result, []string, error) {
 		}
 		sort.Strings(m)
 		files = append(files, m...)
+	}
+	if err := input.Distinct(files); err != nil {
+		return nil, nil, err
 	}
 	out := make([]*Result, 0, len(files))
 	for _, f := range files {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/gosimple/slug"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
@@ -29,12 +31,14 @@ type generated struct {
 
 // funcs are the template functions ArgoCD's ApplicationSet controller offers
 // (applicationset/utils: Sprig's generic functions without env, expandenv and getHostByName,
-// plus toYaml, fromYaml and fromYamlArray).
+// plus normalize, slugify, toYaml, fromYaml and fromYamlArray).
 var funcs = func() template.FuncMap {
 	f := sprig.GenericFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
 	delete(f, "getHostByName")
+	f["normalize"] = normalize
+	f["slugify"] = slugify
 	f["toYaml"] = func(v any) (string, error) {
 		b, err := yaml.Marshal(v)
 		return strings.TrimSuffix(string(b), "\n"), err
@@ -51,6 +55,47 @@ var funcs = func() template.FuncMap {
 	}
 	return f
 }()
+
+var invalidDNSChars = regexp.MustCompile(`[^-a-z0-9.]`)
+
+// normalize makes a DNS-1123 subdomain of any string as ArgoCD does:
+// lower case, every other character a dash, at most 253 characters, no
+// leading or trailing dash or dot.
+func normalize(name string) string {
+	name = invalidDNSChars.ReplaceAllString(strings.ToLower(name), "-")
+	if len(name) > 253 {
+		name = name[:253]
+	}
+	return strings.Trim(name, "-.")
+}
+
+// slugMu guards the slug package's settings, which are package variables.
+var slugMu sync.Mutex
+
+// slugify is ArgoCD's slugify: [maxSize [smartTruncate]] name, defaults 50
+// and true; the name is normalized first, then slugged by gosimple/slug,
+// the library ArgoCD uses.
+func slugify(args ...any) (string, error) {
+	maxSize, smart, name := 50, true, ""
+	for i, a := range args {
+		var ok bool
+		switch i {
+		case len(args) - 1:
+			name, ok = a.(string)
+		case 0:
+			maxSize, ok = a.(int)
+		case 1:
+			smart, ok = a.(bool)
+		}
+		if !ok {
+			return "", fmt.Errorf("slugify: want [maxSize int [smartTruncate bool]] name string, got argument %d %v", i+1, a)
+		}
+	}
+	slugMu.Lock()
+	defer slugMu.Unlock()
+	slug.MaxLength, slug.EnableSmartTruncate = maxSize, smart
+	return slug.Make(normalize(name)), nil
+}
 
 // Generated is one Application an ApplicationSet's list generator will create.
 type Generated struct {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/cmd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/hub"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/kube"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/local"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
@@ -354,7 +355,7 @@ func (s *stories) offline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := local.InstallCRDs(ctx, e.Cfg, cs); err != nil {
+	if err := kube.InstallCRDs(ctx, e.Cfg, cs); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"lab-policies", "lab-discovery"} {

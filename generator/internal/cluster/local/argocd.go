@@ -146,7 +146,7 @@ func (s *starter) argocdObjects(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := InstallCRDs(ctx, s.Config(), cs); err != nil {
+	if err := kube.InstallCRDs(ctx, s.Config(), cs); err != nil {
 		return err
 	}
 	a, err := kube.NewApplier(s.Config())

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -191,7 +190,7 @@ func Publish(ctx context.Context, root string, out *Outcome, date string, o Publ
 		return "", errors.New("--publish needs GITHUB_TOKEN")
 	}
 	if o.Repo == "" {
-		r, err := ownerRepo(o.RemoteURL)
+		r, err := publish.OwnerRepo(o.RemoteURL)
 		if err != nil {
 			return "", err
 		}
@@ -251,17 +250,4 @@ func Publish(ctx context.Context, root string, out *Outcome, date string, o Publ
 		return "", err
 	}
 	return fmt.Sprintf("pull request #%d %s (report comment %s)", p.Number, p.URL, act), nil
-}
-
-// ownerRepo reads owner/name from a GitHub remote URL.
-func ownerRepo(remote string) (string, error) {
-	u, err := url.Parse(remote)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("remote %q: pass --repo owner/name", publish.SafeURL(remote))
-	}
-	p := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
-	if strings.Count(p, "/") != 1 {
-		return "", fmt.Errorf("remote %q: no owner/name in its path; pass --repo", publish.SafeURL(remote))
-	}
-	return p, nil
 }

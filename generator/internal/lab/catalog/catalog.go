@@ -27,6 +27,8 @@ type Row struct {
 	Components int      `json:"components"`
 	Variants   []string `json:"variants"`
 	Benchmark  bool     `json:"benchmark"`
+	// Tools are the load tools of its benchmark, sorted (k6, pgbench...).
+	Tools []string `json:"tools"`
 }
 
 // Progress is how many experiments of a phase are validated.
@@ -36,6 +38,8 @@ type Progress struct {
 	Title       string `json:"title"`
 	Validated   int    `json:"validated"`
 	Total       int    `json:"total"`
+	// Benchmarks counts the experiments with a benchmark.
+	Benchmarks int `json:"benchmarks"`
 	// Complete is true when every experiment of the phase is validated.
 	Complete bool `json:"complete"`
 }
@@ -45,8 +49,9 @@ type Catalogue struct {
 	Experiments []Row      `json:"experiments"`
 	Progress    []Progress `json:"progress"`
 	// Validated and Total sum Progress over every phase.
-	Validated int `json:"validated"`
-	Total     int `json:"total"`
+	Validated  int `json:"validated"`
+	Total      int `json:"total"`
+	Benchmarks int `json:"benchmarks"`
 }
 
 // Filter selects experiments; empty fields match everything.
@@ -79,6 +84,9 @@ func Build(lab *model.Lab, f Filter) (*Catalogue, error) {
 			}
 			c.Experiments = append(c.Experiments, row(p, e))
 			pr.Total++
+			if e.Benchmark != nil {
+				pr.Benchmarks++
+			}
 			if e.Status == "validated" {
 				pr.Validated++
 			}
@@ -90,6 +98,7 @@ func Build(lab *model.Lab, f Filter) (*Catalogue, error) {
 		c.Progress = append(c.Progress, pr)
 		c.Validated += pr.Validated
 		c.Total += pr.Total
+		c.Benchmarks += pr.Benchmarks
 	}
 	return c, nil
 }
@@ -105,9 +114,17 @@ func row(p *model.Phase, e *model.Experiment) Row {
 		Components:  len(e.Components),
 		Variants:    append([]string{}, slices.Sorted(maps.Keys(e.Variants))...), // [] not null in JSON
 		Benchmark:   e.Benchmark != nil,
+		Tools:       []string{},
 	}
 	for _, v := range e.Variants {
 		r.Components += len(v.Components)
+	}
+	if e.Benchmark != nil {
+		seen := map[string]bool{}
+		for _, v := range e.BenchmarkVariants() {
+			seen[e.Benchmark.ToolOf(v)] = true
+		}
+		r.Tools = slices.Sorted(maps.Keys(seen))
 	}
 	return r
 }

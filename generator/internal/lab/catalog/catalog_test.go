@@ -90,8 +90,8 @@ func TestBuild(t *testing.T) {
 			name: "all, by phase number then name",
 			want: []string{"baseline", "platform", "gateway-bench", "gateways"},
 			progress: []Progress{
-				{Phase: "platform", PhaseNumber: 1, Title: "Platform", Validated: 1, Total: 2},
-				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 1, Total: 2},
+				{Phase: "platform", PhaseNumber: 1, Title: "Platform", Validated: 1, Total: 2, Benchmarks: 1},
+				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 1, Total: 2, Benchmarks: 1},
 			},
 			validated: 2, total: 4,
 		},
@@ -100,7 +100,7 @@ func TestBuild(t *testing.T) {
 			filter: Filter{Phase: "traffic"},
 			want:   []string{"gateway-bench", "gateways"},
 			progress: []Progress{
-				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 1, Total: 2},
+				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 1, Total: 2, Benchmarks: 1},
 			},
 			validated: 1, total: 2,
 		},
@@ -109,7 +109,7 @@ func TestBuild(t *testing.T) {
 			filter: Filter{Phase: "1"},
 			want:   []string{"baseline", "platform"},
 			progress: []Progress{
-				{Phase: "platform", PhaseNumber: 1, Title: "Platform", Validated: 1, Total: 2},
+				{Phase: "platform", PhaseNumber: 1, Title: "Platform", Validated: 1, Total: 2, Benchmarks: 1},
 			},
 			validated: 1, total: 2,
 		},
@@ -128,7 +128,7 @@ func TestBuild(t *testing.T) {
 			filter: Filter{Kind: "benchmark"},
 			want:   []string{"gateway-bench"},
 			progress: []Progress{
-				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 0, Total: 1},
+				{Phase: "traffic", PhaseNumber: 2, Title: "Traffic", Validated: 0, Total: 1, Benchmarks: 1},
 			},
 			validated: 0, total: 1,
 		},
@@ -159,12 +159,12 @@ func TestBuildRow(t *testing.T) {
 	}
 	got := c.Experiments[1]
 	want := Row{Phase: "traffic", PhaseNumber: 2, Experiment: "gateways", Title: "Gateways", Kind: "comparison", Status: "validated",
-		Components: 3, Variants: []string{"envoy", "nginx"}, Benchmark: false}
+		Components: 3, Variants: []string{"envoy", "nginx"}, Benchmark: false, Tools: []string{}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("row = %+v, want %+v", got, want)
 	}
-	if !c.Experiments[0].Benchmark {
-		t.Error("gateway-bench has a benchmark, row says no")
+	if r := c.Experiments[0]; !r.Benchmark || !reflect.DeepEqual(r.Tools, []string{"k6"}) {
+		t.Errorf("gateway-bench has a k6 benchmark, row says %v %v", r.Benchmark, r.Tools)
 	}
 }
 

@@ -13,7 +13,7 @@ func WriteTable(w io.Writer, c *Catalogue) error {
 	fmt.Fprintln(tw, "PHASE\tEXPERIMENT\tKIND\tSTATUS\tCOMPONENTS\tVARIANTS\tBENCHMARK")
 	for _, r := range c.Experiments {
 		fmt.Fprintf(tw, "%d %s\t%s\t%s\t%s\t%d\t%s\t%s\n",
-			r.PhaseNumber, r.Phase, r.Experiment, r.Kind, r.Status, r.Components, orDash(strings.Join(r.Variants, ",")), yesNo(r.Benchmark))
+			r.PhaseNumber, r.Phase, r.Experiment, r.Kind, r.Status, r.Components, orDash(strings.Join(r.Variants, ",")), tools(r))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -22,11 +22,20 @@ func WriteTable(w io.Writer, c *Catalogue) error {
 	return WriteProgress(w, c)
 }
 
-// WriteProgress prints validated / total per phase and overall, like the
-// roadmap's success metrics.
+// tools is the BENCHMARK column: the load tools, or "no".
+func tools(r Row) string {
+	if !r.Benchmark {
+		return "no"
+	}
+	return strings.Join(r.Tools, ",")
+}
+
+// WriteProgress prints per phase and overall the experiments, how many
+// have a benchmark, and validated / total, like the roadmap's success
+// metrics.
 func WriteProgress(w io.Writer, c *Catalogue) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROGRESS\tVALIDATED")
+	fmt.Fprintln(tw, "PROGRESS\tEXPERIMENTS\tBENCHMARKS\tVALIDATED")
 	complete := 0
 	for _, p := range c.Progress {
 		mark := ""
@@ -34,13 +43,13 @@ func WriteProgress(w io.Writer, c *Catalogue) error {
 			mark = "complete"
 			complete++
 		}
-		fmt.Fprintf(tw, "%d %s\t%d/%d", p.PhaseNumber, p.Phase, p.Validated, p.Total)
+		fmt.Fprintf(tw, "%d %s\t%d\t%d\t%d/%d", p.PhaseNumber, p.Phase, p.Total, p.Benchmarks, p.Validated, p.Total)
 		if mark != "" {
 			fmt.Fprintf(tw, "\t%s", mark)
 		}
 		fmt.Fprintln(tw)
 	}
-	fmt.Fprintf(tw, "total\t%d/%d\t%d of %d phases complete\n", c.Validated, c.Total, complete, len(c.Progress))
+	fmt.Fprintf(tw, "total\t%d\t%d\t%d/%d\t%d of %d phases complete\n", c.Total, c.Benchmarks, c.Validated, c.Total, complete, len(c.Progress))
 	return tw.Flush()
 }
 

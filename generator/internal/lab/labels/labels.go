@@ -17,6 +17,11 @@ const (
 	CostCenter = prefix + "cost-center"
 	SyncWave   = prefix + "sync-wave"
 	Run        = prefix + "run"
+	// Tool labels the Jobs and pods of a benchmark whose load tool is not
+	// k6 with that tool (pgbench, redis-benchmark, nats-bench, kafka-perf,
+	// perftest, fio): the collector picks the parser of the report between
+	// the results markers by it. No label means k6.
+	Tool = prefix + "tool"
 )
 
 // Shared is the variant label value of an experiment's components that
@@ -31,8 +36,15 @@ const (
 	// ScriptSHA256 and ExpectedDuration are the contract between the
 	// benchmark Jobs and the results collector: the collector refuses a
 	// run made with another script, or shorter than the Job declares.
+	// ScriptSHA256 is the k6 script's digest, or the digest of another
+	// tool's configuration (benchjobs.ConfigDigest); ExpectedDuration is
+	// absent for tools that run to a count rather than for a duration.
 	ScriptSHA256     = prefix + "script-sha256"
 	ExpectedDuration = prefix + "expected-duration"
+	// ExpectedOperations is the least number of operations (requests,
+	// messages, records) a complete run of a count-bound tool reports:
+	// the collector refuses a run that reports fewer.
+	ExpectedOperations = prefix + "expected-operations"
 )
 
 // Standard Kubernetes labels.

@@ -57,8 +57,11 @@ func (s *Source) checkBenchmark(e *model.Experiment, p func(...string) cue.Path,
 	for _, v := range slices.Sorted(maps.Keys(b.Targets)) {
 		if _, ok := e.Variants[v]; !ok {
 			add(bp("targets", v), "no variant %q in experiment %s (variants: %s)", v, e.Name, list(slices.Sorted(maps.Keys(e.Variants))))
+		} else if tool := b.ToolOf(v); tool != model.ToolK6 {
+			add(bp("targets", v), "variant %s runs %s, not k6: a k6 target does not apply", v, tool)
 		}
 	}
+	s.checkLoads(e, bp, add)
 	for _, rn := range slices.Sorted(maps.Keys(b.Requests)) {
 		r := b.Requests[rn]
 		switch {

@@ -19,16 +19,22 @@ import (
 // adder records a problem at a field path under lab.
 type adder func(p cue.Path, format string, args ...any)
 
-func (s *Source) check() Errors {
-	var errs Errors
-	add := func(p cue.Path, format string, args ...any) {
+// adder records problems into errs, each at the user's declaration of
+// its path.
+func (s *Source) adder(errs *Errors) adder {
+	return func(p cue.Path, format string, args ...any) {
 		pos := s.pos(p)
 		e := Error{Path: "lab." + p.String(), Msg: fmt.Sprintf(format, args...), File: Package}
 		if pos.IsValid() {
 			e.File, e.Line, e.Col = s.rel(pos.Filename()), pos.Line(), pos.Column()
 		}
-		errs = append(errs, e)
+		*errs = append(*errs, e)
 	}
+}
+
+func (s *Source) check() Errors {
+	var errs Errors
+	add := s.adder(&errs)
 	lab := s.Lab
 
 	// Experiment names are global: they name namespaces and Applications.
@@ -55,6 +61,8 @@ func (s *Source) check() Errors {
 			s.checkExperiment(e, ep, add)
 		}
 	}
+
+	s.checkDerivedNames(add)
 
 	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
 		if _, ok := lab.Clusters[cn]; !ok {
@@ -91,6 +99,25 @@ func (s *Source) check() Errors {
 			seen[en] = true
 		}
 	}
+	if f := lab.FinOps; f != nil {
+		for _, n := range slices.Sorted(maps.Keys(f.Resources)) {
+			for _, msg := range QueryProblems(f.Resources[n].Query) {
+				add(sel("finops", "resources", n, "query"), "%s", msg)
+			}
+		}
+		for _, tn := range slices.Sorted(maps.Keys(f.TCO)) {
+			for _, un := range slices.Sorted(maps.Keys(f.TCO[tn].Managed.Usage)) {
+				for _, msg := range QueryProblems(f.TCO[tn].Managed.Usage[un].PerSecond) {
+					add(sel("finops", "tco", tn, "managed", "usage", un, "perSecond"), "%s", msg)
+				}
+			}
+		}
+	}
+	if d := lab.Discovery; d != nil {
+		if _, ok := lab.Clusters[d.Cluster]; !ok {
+			add(sel("discovery", "cluster"), "no cluster %q in the lab (clusters: %s)", d.Cluster, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
+		}
+	}
 	for _, cn := range slices.Sorted(maps.Keys(lab.Clusters)) {
 		c := lab.Clusters[cn]
 		if _, ok := lab.CostModel.NodeHour[c.Nodes.Type]; !ok {
@@ -119,6 +146,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 	for _, cn := range slices.Sorted(maps.Keys(e.Components)) {
 		shared[cn] = true
 		s.checkComponent(e.Components[cn], p("components", cn), add)
+		checkValues(e.Components[cn].Values, maxReplicas(e.Components[cn]), p("components", cn, "values"), add)
 	}
 	for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
 		v := e.Variants[vn]
@@ -137,6 +165,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 				add(p("variants", vn, "components", cn, "namespace"), "a variant's components run in the variant's namespace; namespace cannot be set here")
 			}
 			s.checkComponent(c, p("variants", vn, "components", cn), add)
+			checkValues(c.Values, maxReplicas(c), p("variants", vn, "components", cn, "values"), add)
 		}
 	}
 	if ls := e.Compare.Layers; len(ls) > 0 {
@@ -158,6 +187,15 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 		}
 	}
 	s.checkBenchmark(e, p, add)
+	checkMetrics(e, p, add)
+	for i, a := range e.Compare.Alternatives {
+		ap := p("compare", "alternatives").Append(cue.Index(i))
+		if a == e.Name {
+			add(ap, "an experiment is not its own alternative")
+		} else if _, ok := s.Lab.Experiment(a); !ok {
+			add(ap, "alternative %q is no experiment of the lab", a)
+		}
+	}
 	for i, adr := range e.ADRs {
 		if _, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(adr))); err != nil {
 			add(p("adrs").Append(cue.Index(i)), "ADR %s does not exist", adr)
@@ -177,10 +215,37 @@ func (s *Source) checkComponent(c *model.Component, cp cue.Path, add adder) {
 			add(cp.Append(cue.Str("path")), "path %q must be a clean path under apps/ that stays in the repository", c.Path)
 			return
 		}
-		if fi, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(clean))); err != nil || !fi.IsDir() {
+		full := filepath.Join(s.Root, filepath.FromSlash(clean))
+		if fi, err := os.Stat(full); err != nil || !fi.IsDir() {
 			add(cp.Append(cue.Str("path")), "path %q is not a directory in the repository", c.Path)
+			return
+		}
+		for _, l := range linksLeaving(s.Root, full) {
+			add(cp.Append(cue.Str("path")), "path %q holds a symbolic link out of the repository: %s", c.Path, l)
 		}
 	}
+}
+
+// checkRendered checks what needs to know which paths hold a chart: a
+// component rendered by the generator must have a chart to render.
+func (s *Source) checkRendered() Errors {
+	var errs Errors
+	add := s.adder(&errs)
+	for _, e := range s.Lab.Experiments() {
+		for _, u := range e.Units() {
+			c := u.Component
+			if !c.IsRendered() || c.Chart != nil || c.LocalChart {
+				continue
+			}
+			p := []string{"phases", e.Phase, "experiments", e.Name}
+			if u.Variant != "" {
+				p = append(p, "variants", u.Variant)
+			}
+			add(sel(append(p, "components", c.Name, "rendered")...), "rendered needs a chart, and %s holds no Chart.yaml", c.Path)
+		}
+	}
+	errs.sort()
+	return errs
 }
 
 func sel(names ...string) cue.Path {
@@ -189,4 +254,85 @@ func sel(names ...string) cue.Path {
 		ss[i] = cue.Str(n)
 	}
 	return cue.MakePath(ss...)
+}
+
+// linksLeaving lists the symbolic links at or under dir (repo-relative)
+// whose targets leave root or do not exist: what render, Helm and ArgoCD
+// would read from outside the repository.
+func linksLeaving(root, dir string) []string {
+	var out []string
+	var walk func(p string, depth int)
+	walk = func(p string, depth int) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return
+		}
+		rel, _ := filepath.Rel(root, p)
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := filepath.EvalSymlinks(p)
+			if err != nil || !within(root, target) {
+				out = append(out, filepath.ToSlash(rel))
+				return
+			}
+			if fi, err = os.Stat(target); err != nil {
+				return
+			}
+		}
+		if !fi.IsDir() || depth > 32 {
+			return
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			walk(filepath.Join(p, e.Name()), depth+1)
+		}
+	}
+	walk(dir, 0)
+	return out
+}
+
+// checkDerivedNames refuses two experiments whose derived names collide:
+// namespaces (experiment "a" with variant "b-c" and experiment "a-b" with
+// variant "c" both make a-b-c) and Application names, which share ArgoCD's
+// namespace. Namespaces a component names itself (shared operators) are
+// checked with conduct.
+func (s *Source) checkDerivedNames(add adder) {
+	type owner struct {
+		e    *model.Experiment
+		path cue.Path
+		what string
+	}
+	expPath := func(e *model.Experiment, more ...string) cue.Path {
+		return sel(append([]string{"phases", e.Phase, "experiments", e.Name}, more...)...)
+	}
+	namespaces := map[string]owner{}
+	apps := map[string]owner{}
+	claim := func(m map[string]owner, kind, name string, o owner) {
+		if prev, ok := m[name]; ok && prev.what != o.what {
+			add(o.path, "%s %q of %s (%s) is also the %s of %s (%s, %s): rename one of them", kind, name, o.what, o.e.Source, kind, prev.what, prev.e.Source, "lab."+prev.path.String())
+			return
+		}
+		if _, ok := m[name]; !ok {
+			m[name] = o
+		}
+	}
+	for _, e := range s.Lab.Experiments() {
+		claim(namespaces, "namespace", e.Name, owner{e, expPath(e), "experiment " + e.Name})
+		for _, vn := range slices.Sorted(maps.Keys(e.Variants)) {
+			claim(namespaces, "namespace", e.VariantNamespace(vn), owner{e, expPath(e, "variants", vn), "variant " + vn + " of " + e.Name})
+		}
+		claim(apps, "Application name", e.AppName("", model.NamespacesComponent), owner{e, expPath(e), "the namespaces of " + e.Name})
+		if e.Benchmark != nil {
+			claim(apps, "Application name", e.AppName("", model.BenchmarkComponent), owner{e, expPath(e, "benchmark"), "the benchmark of " + e.Name})
+		}
+		for _, u := range e.Units() {
+			p := expPath(e, "components", u.Component.Name)
+			if u.Variant != "" {
+				p = expPath(e, "variants", u.Variant, "components", u.Component.Name)
+			}
+			claim(apps, "Application name", u.Name(), owner{e, p, "component " + u.Where() + " of " + e.Name})
+		}
+	}
 }

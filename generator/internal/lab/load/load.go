@@ -59,6 +59,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 			cfg.Overlay[filepath.Join(abs, filepath.FromSlash(rel))] = load.FromBytes(b)
 		}
 	}
+	if errs := checkFiles(abs, edits); len(errs) > 0 {
+		return nil, errs
+	}
 	insts := load.Instances([]string{Package}, cfg)
 	if len(insts) != 1 {
 		return nil, fmt.Errorf("loading %s: expected one CUE instance, got %d", Package, len(insts))
@@ -68,6 +71,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 	}
 	ctx := cuecontext.New()
 	v := ctx.BuildInstance(insts[0])
+	if errs := (&Source{Root: abs}).checkTopLevel(v); len(errs) > 0 {
+		return nil, errs
+	}
 	labV := v.LookupPath(cue.ParsePath("lab"))
 	if !labV.Exists() {
 		if err := v.Err(); err != nil {
@@ -79,6 +85,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 	if err := labV.Validate(cue.Concrete(true), cue.Final()); err != nil {
 		return nil, src.fromCUE(err)
 	}
+	if errs := src.checkPackage(v); len(errs) > 0 {
+		return nil, errs
+	}
 	var lab model.Lab
 	if err := labV.Decode(&lab); err != nil {
 		return nil, src.fromCUE(err)
@@ -89,6 +98,9 @@ func LoadWith(root string, edits map[string][]byte) (*Source, error) {
 		return nil, errs
 	}
 	src.findLocalCharts()
+	if errs := src.checkRendered(); len(errs) > 0 {
+		return nil, errs
+	}
 	return src, nil
 }
 
@@ -113,6 +125,7 @@ func (s *Source) annotate() {
 		Conduct:   s.FileOf("conduct"),
 		Policies:  s.FileOf("policies"),
 		Discovery: s.FileOf("discovery"),
+		FinOps:    s.FileOf("finops"),
 	}
 }
 
@@ -301,7 +314,28 @@ func (s *Source) fromCUE(err error) Errors {
 	if len(out) == 0 {
 		out = Errors{{File: Package, Msg: err.Error()}}
 	}
+	out = dropDefaultConflicts(out)
 	out.sort()
+	return out
+}
+
+// dropDefaultConflicts leaves out "conflicting values" errors at a path
+// that also has an "invalid value" error: with a default (*"main"), CUE
+// reports the value against the default too, which says nothing more.
+func dropDefaultConflicts(es Errors) Errors {
+	invalid := map[string]bool{}
+	for _, e := range es {
+		if strings.HasPrefix(e.Msg, "invalid value ") {
+			invalid[e.Path] = true
+		}
+	}
+	out := es[:0]
+	for _, e := range es {
+		if invalid[e.Path] && strings.HasPrefix(e.Msg, "conflicting values ") {
+			continue
+		}
+		out = append(out, e)
+	}
 	return out
 }
 
@@ -362,6 +396,10 @@ var hints = []struct{ pattern, meaning string }{
 	{`=~"^apps/`, "must be a path under apps/"},
 	{`=~"^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"`, "must be a k6 duration such as 30s or 1m30s"},
 	{`!~"^(0+(\\.0+)?(ms|s|m|h))+$"`, "must not be zero"},
+	{`=~"^[A-Za-z0-9][A-Za-z0-9._/-]*$"`, "must be a plain Git ref: letters, digits and . _ / - (it lands in ArgoCD's templates: no spaces, quotes or braces)"},
+	{`!~"\\.\\.|//|\\.lock$|/$"`, "must be a valid Git ref: no '..', '//', trailing '/' or '.lock'"},
+	{`=~"^(https://|ssh://|git@|http://)[^\\s{}\"'` + "`" + `]+$"`, "must be an https://, http://, ssh:// or git@ URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
+	{`=~"^https://[^\\s{}\"'` + "`" + `]+$"`, "must be an https:// URL without spaces, quotes or braces (it lands in ArgoCD's templates)"},
 }
 
 func hint(msg string) string {

@@ -10,8 +10,20 @@ import (
 
 // Benchmark mirrors #Benchmark.
 type Benchmark struct {
-	Description             string               `json:"description,omitempty"`
-	Target                  string               `json:"target"`
+	Description string `json:"description,omitempty"`
+	// Tool is the load generator of every variant without its own entry
+	// in Variants (ToolK6 by default).
+	Tool           string                  `json:"tool"`
+	Pgbench        *Pgbench                `json:"pgbench,omitempty"`
+	RedisBenchmark *RedisBenchmark         `json:"redisBenchmark,omitempty"`
+	NatsBench      *NatsBench              `json:"natsBench,omitempty"`
+	KafkaPerf      *KafkaPerf              `json:"kafkaPerf,omitempty"`
+	PerfTest       *PerfTest               `json:"perfTest,omitempty"`
+	Fio            *Fio                    `json:"fio,omitempty"`
+	Variants       map[string]*VariantLoad `json:"variants"`
+
+	// The k6 fields.
+	Target                  string               `json:"target,omitempty"`
 	Targets                 map[string]string    `json:"targets"`
 	Repetitions             int                  `json:"repetitions"`
 	Warmup                  *Warmup              `json:"warmup,omitempty"`
@@ -19,6 +31,8 @@ type Benchmark struct {
 	Scenarios               map[string]*Scenario `json:"scenarios"`
 	Requests                map[string]*Request  `json:"requests"`
 	Thresholds              map[string][]string  `json:"thresholds"`
+	NoConnectionReuse       bool                 `json:"noConnectionReuse"`
+	InsecureSkipTLSVerify   bool                 `json:"insecureSkipTLSVerify"`
 	Runner                  Runner               `json:"runner"`
 	TTLSecondsAfterFinished int                  `json:"ttlSecondsAfterFinished"`
 
@@ -97,9 +111,27 @@ func (e *Experiment) BenchmarkVariants() []string {
 	return slices.Sorted(maps.Keys(e.Variants))
 }
 
-// BenchmarkJobName is the Job of one repetition (1-based) against a variant.
+// BenchmarkJobName is the Job of one repetition (1-based) against a
+// variant: <namespace>-<tool>-r<rep>.
 func (e *Experiment) BenchmarkJobName(variant string, rep int) string {
-	return e.VariantNamespace(variant) + "-k6-r" + strconv.Itoa(rep)
+	tool := ToolK6
+	if e.Benchmark != nil {
+		tool = e.Benchmark.ToolOf(variant)
+	}
+	return e.VariantNamespace(variant) + "-" + tool + "-r" + strconv.Itoa(rep)
+}
+
+// BenchmarkConfigMap is the ConfigMap holding what a variant's Jobs run:
+// the k6 script, or another tool's script and files.
+func (e *Experiment) BenchmarkConfigMap(variant string) string {
+	tool := ToolK6
+	if e.Benchmark != nil {
+		tool = e.Benchmark.ToolOf(variant)
+	}
+	if tool == ToolK6 {
+		return "k6-script"
+	}
+	return tool + "-config"
 }
 
 // End is when a scenario's last iteration may end, from the start of the

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -231,3 +233,29 @@ func (c *Chart) HelmRepoURL() string { return strings.TrimPrefix(c.Repository, "
 
 // IsOCI tells whether the chart comes from an OCI registry.
 func (c *Chart) IsOCI() bool { return strings.HasPrefix(c.Repository, "oci://") }
+
+// FindExperiment is Experiment with an error naming the experiments the
+// lab has, for a name a user typed.
+func (l *Lab) FindExperiment(name string) (*Experiment, error) {
+	if e, ok := l.Experiment(name); ok {
+		return e, nil
+	}
+	var all []string
+	for _, e := range l.Experiments() {
+		all = append(all, e.Name)
+	}
+	slices.Sort(all)
+	return nil, fmt.Errorf("no experiment %q in the lab (have: %s)", name, strings.Join(all, ", "))
+}
+
+// CheckLayers checks that each layer of a layered comparison is a variant
+// of the experiment.
+func (e *Experiment) CheckLayers(layers []string) error {
+	var errs []error
+	for _, l := range layers {
+		if _, ok := e.Variants[l]; !ok {
+			errs = append(errs, fmt.Errorf("layer %q is not a variant of experiment %s", l, e.Name))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -17,6 +17,7 @@ type Lab struct {
 	Policies        map[string]*Policy   `json:"policies"`
 	Appendices      map[string]*Appendix `json:"appendices"`
 	Discovery       *Discovery           `json:"discovery,omitempty"`
+	FinOps          *FinOps              `json:"finops,omitempty"`
 
 	// Files are the repo-relative CUE files declaring the lab's own
 	// settings, named by the files generated from them (set by load).
@@ -29,6 +30,7 @@ type Files struct {
 	Conduct   string // lab.conduct
 	Policies  string // lab.policies
 	Discovery string // lab.discovery
+	FinOps    string // lab.finops
 }
 
 // Cluster mirrors #Cluster.
@@ -103,8 +105,17 @@ type Component struct {
 	// Rendered is nil when unset: see Component.IsRendered.
 	Rendered *bool `json:"rendered,omitempty"`
 
+	// Replicas lifts the one-replica rule, saying why.
+	Replicas *Replicas `json:"replicas,omitempty"`
+
 	// LocalChart tells that Path holds a Helm chart (a Chart.yaml); set by load.
 	LocalChart bool `json:"-"`
+}
+
+// Replicas mirrors #Component.replicas.
+type Replicas struct {
+	Max    int    `json:"max"`
+	Reason string `json:"reason"`
 }
 
 // Chart mirrors #Chart.

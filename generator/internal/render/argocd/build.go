@@ -136,7 +136,7 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment) *A
 				},
 				Spec: ApplicationSpec{
 					Project:     e.Phase,
-					Destination: Destination{Server: cl.Server, Namespace: "{{.namespace}}"},
+					Destination: Destination{Server: Literal(cl.Server), Namespace: "{{.namespace}}"},
 					SyncPolicy: &SyncPolicy{
 						Automated:   &Automated{Prune: true, SelfHeal: true},
 						SyncOptions: []string{"CreateNamespace=true", "ServerSideApply=true", "RespectIgnoreDifferences=true"},
@@ -198,7 +198,7 @@ func rollingSync(waves map[int]bool) *ApplicationSetStrategy {
 // vary in shape. Helm charts are multi-source: the chart plus this
 // repository as $values, so values stay reviewable in Git.
 func sourcesPatch(lab *model.Lab) string {
-	r := strings.NewReplacer("LAB_REPO", strconv.Quote(lab.RepoURL), "LAB_REVISION", strconv.Quote(lab.Revision))
+	r := strings.NewReplacer("LAB_REPO", Literal(strconv.Quote(lab.RepoURL)), "LAB_REVISION", Literal(strconv.Quote(lab.Revision)))
 	return r.Replace(`spec:
 {{- if .ignoreDifferences }}
   ignoreDifferences: {{ .ignoreDifferences }}
@@ -430,4 +430,25 @@ func DiscoveryApp(lab *model.Lab, cl *model.Cluster, dir string) *Application {
 			},
 		},
 	}
+}
+
+// Literal makes s text that ArgoCD's Go templates (template and
+// templatePatch) print as is: template delimiters in a user's string are
+// written as actions printing them, never executed. The schema refuses
+// braces in the strings the lab places there; this keeps a string that
+// slipped through inert.
+func Literal(s string) string {
+	if !strings.Contains(s, "{{") && !strings.Contains(s, "}}") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i+1 < len(s) && (s[i:i+2] == "{{" || s[i:i+2] == "}}") {
+			b.WriteString(`{{"` + s[i:i+2] + `"}}`)
+			i++
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

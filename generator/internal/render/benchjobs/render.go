@@ -66,9 +66,16 @@ func Render(lab *model.Lab, exps []*model.Experiment, t *tree.Tree) error {
 }
 
 func renderOne(lab *model.Lab, e *model.Experiment, source string, t *tree.Tree) error {
-	script, err := Script(e, source)
-	if err != nil {
-		return err
+	var script []byte
+	for _, v := range e.BenchmarkVariants() {
+		if e.Benchmark.ToolOf(v) == model.ToolK6 {
+			s, err := Script(e, source)
+			if err != nil {
+				return err
+			}
+			script = s
+			break
+		}
 	}
 	objs, err := Objects(lab, e, script)
 	if err != nil {
@@ -104,23 +111,44 @@ type Object struct {
 	Object any
 }
 
-// Objects builds a benchmark's ConfigMaps and Jobs. Repetitions are
-// interleaved across variants (r1 of every variant, then r2...) by sync
-// wave, so a drift over time (a noisy neighbour, a warming node) spreads
-// over all variants instead of biasing one.
+// Objects builds a benchmark's ConfigMaps and Jobs: per variant, the k6
+// script (script, used by the variants that run k6) or the tool's
+// configuration, and one Job per repetition. Repetitions are interleaved
+// across variants (r1 of every variant, then r2...) by sync wave, so a
+// drift over time (a noisy neighbour, a warming node) spreads over all
+// variants instead of biasing one.
 func Objects(lab *model.Lab, e *model.Experiment, script []byte) ([]Object, error) {
 	b := e.Benchmark
-	sum := sha256.Sum256(script)
-	digest := hex.EncodeToString(sum[:])
 	vs := e.BenchmarkVariants()
+	digests := map[string]string{}
 	var out []Object
 	for _, v := range vs {
-		out = append(out, Object{Path: sub(v) + "configmap.yaml", Object: configMap(lab, e, v, script)})
+		if b.ToolOf(v) == model.ToolK6 {
+			if script == nil {
+				return nil, fmt.Errorf("variant %q runs k6, and no k6 script was given", model.VariantLabel(v))
+			}
+			sum := sha256.Sum256(script)
+			digests[v] = hex.EncodeToString(sum[:])
+			out = append(out, Object{Path: sub(v) + "configmap.yaml", Object: configMap(lab, e, v, map[string]string{ScriptKey: string(script)})})
+			continue
+		}
+		data, err := Config(e, v, b.Source)
+		if err != nil {
+			return nil, fmt.Errorf("variant %s: %w", model.VariantLabel(v), err)
+		}
+		digests[v] = ConfigDigest(data)
+		out = append(out, Object{Path: sub(v) + "configmap.yaml", Object: configMap(lab, e, v, data)})
 	}
 	for vi, v := range vs {
 		for rep := 1; rep <= b.Repetitions; rep++ {
 			wave := (rep-1)*len(vs) + vi + 1
-			j, err := job(lab, e, v, rep, wave, digest)
+			var j *batchv1.Job
+			var err error
+			if b.ToolOf(v) == model.ToolK6 {
+				j, err = job(lab, e, v, rep, wave, digests[v])
+			} else {
+				j, err = toolJob(lab, e, v, rep, wave, digests[v])
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -138,21 +166,27 @@ func sub(variant string) string {
 }
 
 func objectLabels(lab *model.Lab, e *model.Experiment, variant string) map[string]string {
-	l := lab.CostLabels(e, model.VariantLabel(variant), "k6")
-	l[labels.Name] = "k6"
+	tool := e.Benchmark.ToolOf(variant)
+	l := lab.CostLabels(e, model.VariantLabel(variant), tool)
+	l[labels.Name] = tool
 	l[labels.ManagedBy] = "argocd"
+	if tool != model.ToolK6 {
+		// k6 Jobs carry no tool label: its absence means k6, as on the
+		// Jobs rendered before the other tools existed.
+		l[labels.Tool] = tool
+	}
 	return l
 }
 
-func configMap(lab *model.Lab, e *model.Experiment, variant string, script []byte) *corev1.ConfigMap {
+func configMap(lab *model.Lab, e *model.Experiment, variant string, data map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      ScriptConfigMap,
+			Name:      e.BenchmarkConfigMap(variant),
 			Namespace: e.VariantNamespace(variant),
 			Labels:    objectLabels(lab, e, variant),
 		},
-		Data: map[string]string{ScriptKey: string(script)},
+		Data: data,
 	}
 }
 

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/markers"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/markers"
 )
 
 // Environment variables the Job sets for the script. One script serves
@@ -153,6 +153,15 @@ export function iterate() {
 
 `)
 
+	// connections renders the connection options, when set.
+	connections := func(indent string) {
+		if b.NoConnectionReuse {
+			p("%snoConnectionReuse: true,\n", indent)
+		}
+		if b.InsecureSkipTLSVerify {
+			p("%sinsecureSkipTLSVerify: true,\n", indent)
+		}
+	}
 	measured := func(indent string) {
 		p("%sscenarios: {\n", indent)
 		for _, sn := range scNames {
@@ -167,12 +176,15 @@ export function iterate() {
 		p("%ssummaryTrendStats: %s,\n", indent, js(b.SummaryTrendStats))
 		// Bodies are kept only for requests that check them (responseType).
 		p("%sdiscardResponseBodies: true,\n", indent)
+		connections(indent)
 	}
 	if b.Warmup != nil {
 		p("// options: the measured scenarios, or the warm-up alone.\nexport const options = WARMUP\n  ? {\n")
 		p("      scenarios: {\n        warmup: { executor: 'constant-vus', exec: 'iterate', vus: %d, duration: %s },\n      },\n",
 			b.Warmup.VUs, js(b.Warmup.Duration))
-		p("      summaryTrendStats: %s,\n      discardResponseBodies: true,\n    }\n  : {\n", js(b.SummaryTrendStats))
+		p("      summaryTrendStats: %s,\n      discardResponseBodies: true,\n", js(b.SummaryTrendStats))
+		connections("      ")
+		p("    }\n  : {\n")
 		measured("      ")
 		p("    };\n\n")
 	} else {

@@ -17,6 +17,7 @@ import (
 )
 
 // TestTargetsResolve checks every benchmark target of the repository's lab
+// (a k6 URL or another tool's server)
 // against the Services the lab renders itself (local charts are rendered to
 // manifests under apps/): a target naming such a Service must name it in
 // the variant's namespace, on a port it serves. Targets served by remote
@@ -81,7 +82,13 @@ func TestTargetsResolve(t *testing.T) {
 				}
 			}
 			for _, v := range vs {
-				target := benchjobs.Target(e, v)
+				target := benchjobs.Endpoint(e, v)
+				if target == "" {
+					continue // fio: its volumes, no server
+				}
+				if !strings.Contains(target, "://") {
+					target = "tcp://" + target // Kafka's bootstrap host:port
+				}
 				u, err := url.Parse(target)
 				if err != nil {
 					t.Errorf("%s/%s: target %q: %v", e.Name, v, target, err)
@@ -89,7 +96,7 @@ func TestTargetsResolve(t *testing.T) {
 				}
 				host, port := u.Hostname(), u.Port()
 				if port == "" {
-					port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+					port = map[string]string{"http": "80", "https": "443", "nats": "4222", "amqp": "5672", "redis": "6379", "postgresql": "5432"}[u.Scheme]
 				}
 				labels := strings.Split(host, ".")
 				if len(labels) < 3 || labels[2] != "svc" || net.ParseIP(host) != nil {

@@ -1,12 +1,10 @@
 package helm
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
 func TestKubeVersionIsTheOldestCluster(t *testing.T) {
@@ -36,19 +34,5 @@ func TestKubeVersionIsTheOldestCluster(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%v: %q, %v; want %q", tc.versions, got, err, tc.want)
 		}
-	}
-}
-
-// TestLabRefusesRenderingPlainManifests: rendered: true on a path without
-// a Chart.yaml is an error naming the file, experiment and component.
-func TestLabRefusesRenderingPlainManifests(t *testing.T) {
-	yes := true
-	e := &model.Experiment{Name: "exp", Phase: "p", Source: "phases/p.cue", Components: map[string]*model.Component{
-		"plain": {Name: "plain", Path: "apps/x/manifests", Rendered: &yes},
-	}}
-	lab := &model.Lab{Name: "l", CostCenter: "lab", Clusters: map[string]*model.Cluster{"hub": {Name: "hub", KubernetesVersion: "1.37.0"}}}
-	err := Lab(context.Background(), t.TempDir(), lab, []*model.Experiment{e}, tree.New(), Options{})
-	if err == nil || !strings.Contains(err.Error(), "phases/p.cue: experiment exp, component plain: rendered needs a chart, and apps/x/manifests holds no Chart.yaml") {
-		t.Errorf("err = %v", err)
 	}
 }

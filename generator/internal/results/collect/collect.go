@@ -25,7 +25,7 @@ import (
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/k6"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/k6"
 )
 
 // Options name the run to collect.
@@ -152,12 +152,14 @@ func Collect(ctx context.Context, src Sources, o Options) (*results.Result, erro
 	if err != nil {
 		return nil, err
 	}
+	if k6v != "" {
+		r.Tool.Version = &k6v
+	}
 	r.Run = &results.RunInfo{
 		Namespace:    ns,
 		WindowStart:  formatTime(w.Start),
 		WindowEnd:    formatTime(w.End),
 		GitCommit:    commit,
-		K6Version:    k6v,
 		ScriptSHA256: script,
 		Charts:       Charts(e, o.Variant),
 		Images:       nsInfo.Images,
@@ -322,7 +324,7 @@ func GitCommit(dir string) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return "", fmt.Errorf("git repository at %s: %w", dir, err)
 	}

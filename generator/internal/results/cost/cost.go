@@ -5,6 +5,9 @@
 package cost
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -112,10 +115,16 @@ type Estimate struct {
 	Storage float64 `json:"storage"`
 	Nodes   float64 `json:"nodes"`
 	Total   float64 `json:"total"`
-	// PerMillionRequests and PerTransaction are null when the run had no
-	// requests or transactions to divide by.
-	PerMillionRequests *float64 `json:"per_million_requests"`
-	PerTransaction     *float64 `json:"per_transaction"`
+	// PerMillionOperations is the cost of one million operations of the
+	// run's unit (requests, transactions, messages, commands, I/O
+	// operations); PerTransaction of one transaction (a pgbench
+	// transaction, a k6 iteration); PerMillionMessages of one million
+	// messages; PerGB of one gigabyte (10^9 bytes) moved. Each is null when
+	// the run has nothing of it to divide by.
+	PerMillionOperations *float64 `json:"per_million_operations"`
+	PerTransaction       *float64 `json:"per_transaction"`
+	PerMillionMessages   *float64 `json:"per_million_messages"`
+	PerGB                *float64 `json:"per_gb"`
 	// MonthlyProjection is Total scaled to a 730-hour month at the same rate.
 	MonthlyProjection float64 `json:"monthly_projection"`
 }
@@ -187,12 +196,12 @@ func Monthly(total, hours float64) float64 {
 	return total / hours * HoursPerMonth
 }
 
-// PerMillion is the cost of one million requests, or nil without requests.
-func PerMillion(total float64, requests int64) *float64 {
-	if requests <= 0 {
+// PerMillion is the cost of one million operations, or nil without any.
+func PerMillion(total float64, operations int64) *float64 {
+	if operations <= 0 {
 		return nil
 	}
-	v := total / float64(requests) * 1e6
+	v := total / float64(operations) * 1e6
 	return &v
 }
 
@@ -206,9 +215,42 @@ func PerTransaction(total float64, transactions int64) *float64 {
 	return &v
 }
 
-// WithUnits fills the per-request and per-transaction figures of e.
-func (e Estimate) WithUnits(requests, transactions int64) Estimate {
-	e.PerMillionRequests = PerMillion(e.Total, requests)
-	e.PerTransaction = PerTransaction(e.Total, transactions)
+// PerGB is the cost of moving one gigabyte (10^9 bytes), or nil without
+// bytes.
+func PerGB(total float64, bytes int64) *float64 {
+	if bytes <= 0 {
+		return nil
+	}
+	v := total / (float64(bytes) / 1e9)
+	return &v
+}
+
+// Units are what a run did, to divide its cost by. Zero means "none" (the
+// figure is then null).
+type Units struct {
+	Operations   int64
+	Transactions int64
+	Messages     int64
+	Bytes        int64
+}
+
+// WithUnits fills the per-unit figures of e.
+func (e Estimate) WithUnits(u Units) Estimate {
+	e.PerMillionOperations = PerMillion(e.Total, u.Operations)
+	e.PerTransaction = PerTransaction(e.Total, u.Transactions)
+	e.PerMillionMessages = PerMillion(e.Total, u.Messages)
+	e.PerGB = PerGB(e.Total, u.Bytes)
 	return e
+}
+
+// Digest is the price sheet's identity: "sha256:" and the hex SHA-256 of
+// its canonical JSON (fields in declaration order, node types sorted), so
+// that a result records which prices it was computed with.
+func (m Model) Digest() string {
+	b, err := json.Marshal(m) // maps marshal with sorted keys
+	if err != nil {
+		panic(err) // a struct of floats, strings and a map of floats
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

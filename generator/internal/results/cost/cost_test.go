@@ -62,11 +62,11 @@ func TestNodesAndUnits(t *testing.T) {
 	if !near(e.Total, want) || !near(e.Nodes, want) {
 		t.Errorf("%+v", e)
 	}
-	e = e.WithUnits(2_000_000, 40_000)
-	if !near(*e.PerMillionRequests, want/2) || !near(*e.PerTransaction, want/40_000) {
-		t.Errorf("%v %v", *e.PerMillionRequests, *e.PerTransaction)
+	e = e.WithUnits(Units{Operations: 2_000_000, Transactions: 40_000, Messages: 4_000_000, Bytes: 3e9})
+	if !near(*e.PerMillionOperations, want/2) || !near(*e.PerTransaction, want/40_000) || !near(*e.PerMillionMessages, want/4) || !near(*e.PerGB, want/3) {
+		t.Errorf("%v %v %v %v", *e.PerMillionOperations, *e.PerTransaction, *e.PerMillionMessages, *e.PerGB)
 	}
-	if e := e.WithUnits(0, 0); e.PerMillionRequests != nil || e.PerTransaction != nil {
+	if e := e.WithUnits(Units{}); e.PerMillionOperations != nil || e.PerTransaction != nil || e.PerMillionMessages != nil || e.PerGB != nil {
 		t.Error("per-unit cost without units must be null")
 	}
 	if _, err := Nodes(m, []Node{{"cx99", 1}}, 1); err == nil || !strings.Contains(err.Error(), `"cx99"`) {
@@ -92,5 +92,23 @@ func TestRejects(t *testing.T) {
 	}
 	if _, err := Workloads(Default(), []Workload{{Name: "x", CPUUsageCores: -1}}, 1); err == nil {
 		t.Error("negative usage accepted")
+	}
+}
+
+// The price sheet digest changes with any price and never with map order.
+func TestDigest(t *testing.T) {
+	a := Default()
+	a.NodeHour = map[string]float64{"b": 2, "a": 1, "c": 3}
+	b := Default()
+	b.NodeHour = map[string]float64{"c": 3, "a": 1, "b": 2}
+	if a.Digest() != b.Digest() || !strings.HasPrefix(a.Digest(), "sha256:") || len(a.Digest()) != 7+64 {
+		t.Fatalf("%s vs %s", a.Digest(), b.Digest())
+	}
+	b.NodeHour["c"] = 3.0001
+	if a.Digest() == b.Digest() {
+		t.Error("a changed price kept the digest")
+	}
+	if Default().Digest() == a.Digest() {
+		t.Error("node prices not in the digest")
 	}
 }

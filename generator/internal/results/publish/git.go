@@ -72,7 +72,7 @@ func DecodeResults(files map[string][]byte) (map[string][]*results.Result, error
 // ReadTreeFiles returns the files below sub (slash-separated, relative to
 // the repository root) in the tree of ref, keyed by path relative to sub.
 func ReadTreeFiles(repoDir, ref, sub string) (map[string][]byte, error) {
-	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := git.PlainOpenWithOptions(repoDir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return nil, fmt.Errorf("git repository at %s: %w", repoDir, err)
 	}
@@ -117,7 +117,8 @@ func treeFiles(c *object.Commit, sub string) (map[string][]byte, error) {
 // NewFiles lists the files below sub in the working tree of repoDir that
 // ref does not have (repo-relative, slash-separated, sorted), with their
 // content. A file that ref has with other content is an error: stored
-// results are append-only.
+// results are append-only (a version-1 result rewritten by `results
+// migrate` is the one edit allowed; it is not new).
 func NewFiles(repoDir, ref, sub string) (map[string][]byte, error) {
 	base, err := ReadTreeFiles(repoDir, ref, sub)
 	if err != nil {
@@ -149,7 +150,7 @@ func NewFiles(repoDir, ref, sub string) (map[string][]byte, error) {
 			return err
 		}
 		if old, ok := base[rel]; ok {
-			if !bytes.Equal(old, data) {
+			if !bytes.Equal(old, data) && !results.IsMigration(old, data) {
 				return fmt.Errorf("%s/%s differs from %s: stored results are append-only", sub, rel, ref)
 			}
 			return nil
@@ -161,7 +162,7 @@ func NewFiles(repoDir, ref, sub string) (map[string][]byte, error) {
 }
 
 func repoRoot(dir string) (string, error) {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
 	if err != nil {
 		return "", fmt.Errorf("git repository at %s: %w", dir, err)
 	}

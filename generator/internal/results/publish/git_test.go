@@ -33,14 +33,17 @@ func f64(v float64) *float64 { return &v }
 // resultJSON is a valid stored result of experiment "layers".
 func resultJSON(t *testing.T, variant, runID string, p99 float64) []byte {
 	t.Helper()
-	r := &results.Result{
-		SchemaVersion: results.SchemaVersion, Experiment: "layers", Variant: variant, RunID: runID,
-		SourceFormat: results.FormatSummary, SourceFiles: []string{runID + ".log"}, LoadGenerators: 1,
-		Requests: 60000, DurationS: 60, RPS: 1000, ErrorRate: f64(0), Iterations: 60000,
-		LatencyMs: results.Latency{Med: f64(p99 / 2), P95: f64(p99 * 0.9), P99: f64(p99)},
-	}
+	r := results.New(results.ToolK6, results.UnitRequests)
+	r.Experiment, r.Variant, r.RunID = "layers", variant, runID
+	r.SetSources([]results.Source{{File: runID + ".log", Format: results.FormatSummary}})
+	r.LoadGenerators = 1
+	r.Operations.Count, r.DurationS, r.ThroughputPerS = 60000, 60, 1000
+	r.Errors.Rate = f64(0)
+	iters := int64(60000)
+	r.Iterations = &iters
+	r.LatencyMs = results.Latency{Source: results.LatencyToolPercentiles, Per: "request", Med: f64(p99 / 2), P95: f64(p99 * 0.9), P99: f64(p99)}
 	e := cost.Estimate{Currency: "USD", Method: "workload", Hours: 60.0 / 3600, CPU: 0.001, Total: 0.001, MonthlyProjection: 0.001 / (60.0 / 3600) * 730}
-	e = e.WithUnits(r.Requests, r.Iterations)
+	e = e.WithUnits(r.CostUnits())
 	r.Cost = &e
 	if err := results.Validate(r, results.Expect{}); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func Layers(order []string, runs map[string][]*results.Result) ([]Layer, error) 
 				if r.Cost == nil {
 					return nil
 				}
-				return r.Cost.PerMillionRequests
+				return r.Cost.PerMillionOperations
 			}),
 			Monthly: median(rs, func(r *results.Result) *float64 {
 				if r.Cost == nil {

@@ -7,14 +7,15 @@ package report
 
 import (
 	"fmt"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
 )
 
@@ -37,11 +38,15 @@ type Input struct {
 type Report struct {
 	Experiment, BaseRef string
 	Currency            string
-	Variants            []Variant
-	Layers              []Layer
+	// Unit is the operation unit of the first variant's runs.
+	Unit     string
+	Variants []Variant
+	Layers   []Layer
 	// LayersNote says why the layers table is missing.
 	LayersNote string
-	Warnings   []string
+	// Tradeoff is the latency-against-cost section (finops/tradeoff).
+	Tradeoff string
+	Warnings []string
 }
 
 // Variant is the comparison table of one variant.
@@ -49,6 +54,8 @@ type Variant struct {
 	Name            string
 	NBase, NCurrent int
 	Rows            []Row
+	// Warnings are the comparison's set warnings (identical runs).
+	Warnings []string
 }
 
 // Row is one metric's comparison; CostDelta is the difference of medians
@@ -59,26 +66,13 @@ type Row struct {
 	CostDelta *float64
 }
 
-// costMetric marks the rows whose delta is money.
-var costMetric = map[string]bool{"cost per 1M requests": true, "cost per transaction": true, "monthly cost": true}
-
-func costOf(get func(*results.Result) *float64) func(*results.Result) *float64 {
-	return func(r *results.Result) *float64 {
-		if r.Cost == nil {
-			return nil
-		}
-		return get(r)
-	}
-}
-
-// metrics are stats.Metrics, the other cost figures and every declared
-// Prometheus metric some run holds (no better/worse: their direction is
-// not declared).
-func metrics(sets ...[]*results.Result) (ms []stats.Metric, declared map[string]bool) {
-	ms = append(ms, stats.Metrics...)
+// metrics are stats.Metrics of the runs' unit, the other cost figures and
+// every declared Prometheus metric some run holds (no better/worse: their
+// direction is not declared).
+func metrics(unit string, sets ...[]*results.Result) (ms []stats.Metric, declared map[string]bool) {
+	ms = append(ms, stats.Metrics(unit)...)
 	ms = append(ms,
-		stats.Metric{Name: "cost per transaction", Get: costOf(func(r *results.Result) *float64 { return r.Cost.PerTransaction })},
-		stats.Metric{Name: "monthly cost", Get: costOf(func(r *results.Result) *float64 { v := r.Cost.MonthlyProjection; return &v })},
+		stats.Metric{Name: "monthly cost", Money: true, Get: stats.CostOf(func(c *cost.Estimate) *float64 { v := c.MonthlyProjection; return &v })},
 	)
 	units := map[string]string{}
 	for _, s := range sets {
@@ -126,7 +120,18 @@ func Build(in Input) (*Report, error) {
 				rep.Currency = r.Cost.Currency
 			}
 		}
-		ms, declared := metrics(base, cur)
+		unit, err := stats.Unit(base, cur)
+		if err != nil {
+			return nil, fmt.Errorf("variant %s: %w", v, err)
+		}
+		if rep.Unit == "" {
+			rep.Unit = unit
+		}
+		ms, declared := metrics(unit, base, cur)
+		money := map[string]bool{}
+		for _, m := range ms {
+			money[m.Name] = m.Money
+		}
 		// Without a baseline the current side is summarized alone (the
 		// comparison against itself yields its median and interval).
 		b := base
@@ -137,9 +142,18 @@ func Build(in Input) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("variant %s: %w", v, err)
 		}
-		vr := Variant{Name: v, NBase: len(base), NCurrent: len(cur)}
+		// The comparison of a variant without baseline is against itself:
+		// its set warnings are those of the current runs alone.
+		dups, err := stats.Duplicates(base, cur)
+		if err != nil {
+			return nil, fmt.Errorf("variant %s: %w", v, err)
+		}
+		for _, w := range dups {
+			warns = append(warns, v+": "+w)
+		}
+		vr := Variant{Name: v, NBase: len(base), NCurrent: len(cur), Warnings: dups}
 		for _, row := range cmp.Rows {
-			r := Row{Row: row, Cost: costMetric[row.Metric]}
+			r := Row{Row: row, Cost: money[row.Metric]}
 			if declared[row.Metric] {
 				r.Better = nil
 			}
@@ -170,6 +184,7 @@ func Build(in Input) (*Report, error) {
 		}
 		rep.Layers = ls
 	}
+	rep.Tradeoff = tradeoffSection(in.Experiment, in.Current, in.Layers)
 	sort.Strings(warns)
 	rep.Warnings = uniq(warns)
 	return rep, nil
@@ -296,7 +311,7 @@ func (rep *Report) Markdown(w io.Writer) error {
 	if len(rep.Layers) > 0 {
 		cur := rep.Currency
 		b.WriteString("\n### Layers\n\nEach layer's medians and what it adds to the layer before it.\n\n")
-		b.WriteString("| layer | runs | p50 | p99 | cost per 1M requests | monthly cost | added p50 | added p99 | added cost per 1M | added monthly |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| layer | runs | p50 | p99 | %s | monthly cost | added p50 | added p99 | added cost per 1M | added monthly |\n|---|---|---|---|---|---|---|---|---|---|\n", stats.CostPerMillion(rep.Unit))
 		for _, l := range rep.Layers {
 			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", l.Name, l.Runs,
 				opt(l.P50Ms, "ms"), opt(l.P99Ms, "ms"), opt(l.CostPerMillion, cur), opt(l.Monthly, cur),
@@ -306,6 +321,7 @@ func (rep *Report) Markdown(w io.Writer) error {
 	if rep.LayersNote != "" {
 		fmt.Fprintf(&b, "\n### Layers\n\n%s\n", rep.LayersNote)
 	}
+	b.WriteString(rep.Tradeoff)
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, w := range rep.Warnings {

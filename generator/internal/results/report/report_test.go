@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -17,18 +18,19 @@ func f(v float64) *float64 { return &v }
 // run is a synthetic result: latency in ms, cost per 1M requests and a
 // declared metric, with i spreading the runs a little.
 func run(variant string, i int, p50, p99, costPerM float64) *results.Result {
-	j := float64(i%3) * 0.01 // small, deterministic spread
-	r := &results.Result{
-		SchemaVersion: results.SchemaVersion, Experiment: "layers", Variant: variant,
-		SourceFormat: results.FormatSummary, Requests: 1_000_000, DurationS: 600, RPS: 1000 * (1 + j), Iterations: 500_000,
-		LatencyMs: results.Latency{Med: f(p50 * (1 + j)), P95: f(p99 * 0.8 * (1 + j)), P99: f(p99 * (1 + j))},
-		ErrorRate: f(0),
-		Metrics:   map[string]results.MetricValue{"cpu_cores": {Value: costPerM * 10 * (1 + j), Unit: "cores", Aggregation: "avg", Query: "q"}},
-	}
+	j := float64(i%3)*0.01 + float64(i/3)*0.001 // small, deterministic spread, no two runs alike
+	r := results.New(results.ToolK6, results.UnitRequests)
+	r.Experiment, r.Variant, r.RunID = "layers", variant, fmt.Sprintf("r%d", i)
+	r.SourceFormat, r.Operations.Count, r.DurationS, r.ThroughputPerS = results.FormatSummary, 1_000_000, 600, 1000*(1+j)
+	iters := int64(500_000)
+	r.Iterations = &iters
+	r.LatencyMs = results.Latency{Source: results.LatencyToolPercentiles, Per: "request", Med: f(p50 * (1 + j)), P95: f(p99 * 0.8 * (1 + j)), P99: f(p99 * (1 + j))}
+	r.Errors.Rate = f(0)
+	r.Metrics = map[string]results.MetricValue{"cpu_cores": {Value: costPerM * 10 * (1 + j), Unit: "cores", Aggregation: "avg", Query: "q"}}
 	total := costPerM * (1 + j)
 	e := cost.Estimate{Currency: "USD", Method: "workload", Hours: 600.0 / 3600, Total: total, MonthlyProjection: total / (600.0 / 3600) * 730}
 	r.Cost = &e
-	r.Cost = func() *cost.Estimate { x := e.WithUnits(r.Requests, r.Iterations); return &x }()
+	r.Cost = func() *cost.Estimate { x := e.WithUnits(r.CostUnits()); return &x }()
 	return r
 }
 
@@ -51,7 +53,7 @@ func TestLayers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Medians of (1, 1.01, 1.02, 1, 1.01, 1.02) are 1.01 times the base.
+	// Medians of (1, 1.01, 1.02, 1.001, 1.011, 1.021) are 1.0105 times the base.
 	want := []struct {
 		name                    string
 		addP50, addP99, addCost float64
@@ -72,7 +74,7 @@ func TestLayers(t *testing.T) {
 		for _, c := range []struct {
 			what      string
 			got, want float64
-		}{{"p50", *l.AddedP50Ms, w.addP50 * 1.01}, {"p99", *l.AddedP99Ms, w.addP99 * 1.01}, {"cost", *l.AddedCostPerMillion, w.addCost * 1.01}} {
+		}{{"p50", *l.AddedP50Ms, w.addP50 * 1.0105}, {"p99", *l.AddedP99Ms, w.addP99 * 1.0105}, {"cost", *l.AddedCostPerMillion, w.addCost * 1.0105}} {
 			if math.Abs(c.got-c.want) > 1e-9 {
 				t.Errorf("%s added %s = %v, want %v", w.name, c.what, c.got, c.want)
 			}
@@ -101,10 +103,10 @@ func TestReportGolden(t *testing.T) {
 			"gateway":  runs("gateway", 6, 12, 25, 0.12),
 		},
 		Current: map[string][]*results.Result{
-			"baseline":      runs("baseline", 6, 10, 20, 0.10),
-			"gateway":       runs("gateway", 6, 11, 22, 0.11),
-			"mesh":          runs("mesh", 6, 15, 33, 0.15),
-			"observability": runs("observability", 3, 16, 34, 0.19),
+			"baseline":      current(runs("baseline", 6, 10.01, 20.01, 0.10)),
+			"gateway":       current(runs("gateway", 6, 11, 22, 0.11)),
+			"mesh":          current(runs("mesh", 6, 15, 33, 0.15)),
+			"observability": current(runs("observability", 3, 16, 34, 0.19)),
 		},
 		Layers: []string{"baseline", "gateway", "mesh", "observability"},
 	}
@@ -134,6 +136,38 @@ func TestReportGolden(t *testing.T) {
 	}
 }
 
+// current renames runs as new ones (the base branch has r0..r5).
+func current(rs []*results.Result) []*results.Result {
+	for i, r := range rs {
+		r.RunID = fmt.Sprintf("c%d", i)
+	}
+	return rs
+}
+
+// A current run identical to a stored one (the same output stored under a
+// new id) is flagged in the report's warnings.
+func TestReportFlagsIdenticalRuns(t *testing.T) {
+	base := runs("gateway", 6, 12, 25, 0.12)
+	cur := current(runs("gateway", 6, 11, 22, 0.11))
+	copied := *base[3]
+	copied.RunID = "c9"
+	rep, err := Build(Input{Experiment: "layers", Base: map[string][]*results.Result{"gateway": base}, Current: map[string][]*results.Result{"gateway": append(cur, &copied)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Markdown(&b)
+	if !strings.Contains(b.String(), "- gateway: layers/gateway/r3 and layers/gateway/c9 are identical (in the baseline and the current set): one run stored under two ids") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	twice := append(current(runs("gateway", 6, 11, 22, 0.11)), cur[0])
+	twice[6] = &copied
+	copied.RunID = "c0"
+	if _, err := Build(Input{Experiment: "layers", Current: map[string][]*results.Result{"gateway": twice}}); err == nil || !strings.Contains(err.Error(), "variant gateway: current: run layers/gateway/c0 given twice") {
+		t.Errorf("a run twice: %v", err)
+	}
+}
+
 func TestReportLayersMissingRuns(t *testing.T) {
 	rep, err := Build(Input{Experiment: "layers", Current: map[string][]*results.Result{"baseline": runs("baseline", 2, 10, 20, 0.1)}, Layers: []string{"baseline", "mesh"}})
 	if err != nil {
@@ -149,5 +183,29 @@ func TestReportLayersMissingRuns(t *testing.T) {
 func TestReportNeedsCurrent(t *testing.T) {
 	if _, err := Build(Input{}); err == nil {
 		t.Error("empty input accepted")
+	}
+}
+
+// A pgbench experiment: rows and the layers table in transactions.
+func TestReportOtherUnit(t *testing.T) {
+	tx := func(variant string, n int) []*results.Result {
+		rs := runs(variant, n, 5, 9, 0.2)
+		for _, r := range rs {
+			r.Tool.Name, r.Operations.Unit, r.Iterations = results.ToolPgbench, results.UnitTransactions, nil
+			e := r.Cost.WithUnits(r.CostUnits())
+			r.Cost = &e
+		}
+		return rs
+	}
+	rep, err := Build(Input{Experiment: "db", Current: map[string][]*results.Result{"pg": tx("pg", 6), "pgbouncer": tx("pgbouncer", 6)}, Layers: []string{"pg", "pgbouncer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	rep.Markdown(&b)
+	for _, want := range []string{"| throughput | — | 1010 transactions/s", "| cost per 1M transactions | — |", "| cost per transaction | — | 2.021e-07 USD", "| layer | runs | p50 | p99 | cost per 1M transactions |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
 	}
 }

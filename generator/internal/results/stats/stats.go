@@ -5,7 +5,6 @@ package stats
 
 import (
 	"fmt"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"io"
 	"math"
 	"sort"
@@ -13,7 +12,9 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 )
 
 // Alpha is the significance level; Confidence the interval's level.
@@ -33,23 +34,116 @@ type Metric struct {
 	// HigherIsBetter orients the verdict.
 	HigherIsBetter bool
 	Get            func(*results.Result) *float64
+	// Money marks a cost figure (its unit is the price sheet's currency).
+	Money bool
 }
 
 func f64(v float64) *float64 { return &v }
 
-// Metrics are the figures compared, in table order.
-var Metrics = []Metric{
-	{"rps", "req/s", true, func(r *results.Result) *float64 { return f64(r.RPS) }},
-	{"p50 latency", "ms", false, func(r *results.Result) *float64 { return r.LatencyMs.Med }},
-	{"p95 latency", "ms", false, func(r *results.Result) *float64 { return r.LatencyMs.P95 }},
-	{"p99 latency", "ms", false, func(r *results.Result) *float64 { return r.LatencyMs.P99 }},
-	{"error rate", "", false, func(r *results.Result) *float64 { return r.ErrorRate }},
-	{"cost per 1M requests", "", false, func(r *results.Result) *float64 {
+// CostOf reads a cost figure of a run, nil when the run is not priced.
+func CostOf(get func(*cost.Estimate) *float64) func(*results.Result) *float64 {
+	return func(r *results.Result) *float64 {
 		if r.Cost == nil {
 			return nil
 		}
-		return r.Cost.PerMillionRequests
-	}},
+		return get(r.Cost)
+	}
+}
+
+// Metrics are the figures compared for runs whose operations are of unit,
+// in table order: throughput in unit/s, latency percentiles, error rate,
+// the cost of a million operations (requests, transactions, messages...),
+// of a transaction and of a GB moved.
+func Metrics(unit string) []Metric {
+	return []Metric{
+		{Name: "throughput", Unit: unit + "/s", HigherIsBetter: true, Get: func(r *results.Result) *float64 { return f64(r.ThroughputPerS) }},
+		{Name: "p50 latency", Unit: "ms", Get: func(r *results.Result) *float64 { return r.LatencyMs.Med }},
+		{Name: "p95 latency", Unit: "ms", Get: func(r *results.Result) *float64 { return r.LatencyMs.P95 }},
+		{Name: "p99 latency", Unit: "ms", Get: func(r *results.Result) *float64 { return r.LatencyMs.P99 }},
+		{Name: "error rate", Get: func(r *results.Result) *float64 { return r.Errors.Rate }},
+		{Name: CostPerMillion(unit), Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerMillionOperations })},
+		// A pgbench transaction, or a k6 iteration; rows no run has are left out.
+		{Name: "cost per transaction", Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerTransaction })},
+		{Name: "cost per GB", Money: true, Get: CostOf(func(c *cost.Estimate) *float64 { return c.PerGB })},
+	}
+}
+
+// CostPerMillion names the cost row of a unit: "cost per 1M requests".
+func CostPerMillion(unit string) string { return "cost per 1M " + unit }
+
+// Unit is the operation unit every run shares; runs counting different
+// things (requests and transactions) cannot be compared.
+func Unit(sets ...[]*results.Result) (string, error) {
+	unit, first := "", ""
+	for _, s := range sets {
+		for _, r := range s {
+			id := runName(r)
+			switch {
+			case unit == "":
+				unit, first = r.Operations.Unit, id
+			case r.Operations.Unit != unit:
+				return "", fmt.Errorf("%s counts %s but %s counts %s: runs of different operation units cannot be compared", first, unit, id, r.Operations.Unit)
+			}
+		}
+	}
+	return unit, nil
+}
+
+func runName(r *results.Result) string {
+	if r.RunID == "" {
+		return "a run"
+	}
+	return r.Experiment + "/" + r.Variant + "/" + r.RunID
+}
+
+// Duplicates refuses a run given twice on one side (the same
+// experiment/variant/run id) and returns a warning for every pair of runs
+// that are identical but for their ids (stored twice from one output), on
+// one side or across both.
+func Duplicates(base, cur []*results.Result) ([]string, error) {
+	for _, side := range []struct {
+		n  string
+		rs []*results.Result
+	}{{"baseline", base}, {"current", cur}} {
+		seen := map[string]bool{}
+		for _, r := range side.rs {
+			if r.RunID == "" {
+				continue
+			}
+			id := runName(r)
+			if seen[id] {
+				return nil, fmt.Errorf("%s: run %s given twice: each run counts once", side.n, id)
+			}
+			seen[id] = true
+		}
+	}
+	var warns []string
+	type seen struct {
+		name, side string
+	}
+	byPrint := map[string]seen{}
+	for _, side := range []struct {
+		n  string
+		rs []*results.Result
+	}{{"baseline", base}, {"current", cur}} {
+		for _, r := range side.rs {
+			fp, err := results.Fingerprint(r)
+			if err != nil {
+				return nil, err
+			}
+			if prev, ok := byPrint[fp]; ok {
+				where := "in the " + side.n
+				if prev.side != side.n {
+					where = "in the baseline and the current set"
+				}
+				warns = append(warns, fmt.Sprintf("%s and %s are identical (%s): one run stored under two ids", prev.name, runName(r), where))
+				continue
+			}
+			byPrint[fp] = seen{runName(r), side.n}
+		}
+	}
+	sort.Strings(warns)
+	return warns, nil
 }
 
 // Side is one sample's summary.
@@ -81,9 +175,13 @@ type Row struct {
 
 // Comparison is the whole table.
 type Comparison struct {
-	Rows  []Row `json:"rows"`
-	NBase int   `json:"n_base"`
-	NCur  int   `json:"n_current"`
+	// Unit is the operation unit of every run.
+	Unit  string `json:"unit"`
+	Rows  []Row  `json:"rows"`
+	NBase int    `json:"n_base"`
+	NCur  int    `json:"n_current"`
+	// Warnings are about the sets (identical runs under two ids).
+	Warnings []string `json:"warnings"`
 }
 
 func sample(rs []*results.Result, m Metric) []float64 {
@@ -103,20 +201,39 @@ func warnings(into *[]string, errs []error) {
 	}
 }
 
-// Compare builds the comparison of base against current runs.
+// Compare builds the comparison of base against current runs. It refuses
+// runs of different operation units and a run given twice on one side.
 func Compare(base, cur []*results.Result) (*Comparison, error) {
-	return CompareWith(base, cur, Metrics)
+	unit, err := Unit(base, cur)
+	if err != nil {
+		return nil, err
+	}
+	dups, err := Duplicates(base, cur)
+	if err != nil {
+		return nil, err
+	}
+	c, err := CompareWith(base, cur, Metrics(unit))
+	if err != nil {
+		return nil, err
+	}
+	c.Warnings = append(c.Warnings, dups...)
+	return c, nil
 }
 
 // CompareWith compares the given metrics, in that order (e.g. Metrics plus
-// an experiment's declared Prometheus metrics).
+// an experiment's declared Prometheus metrics). Unlike Compare it does not
+// look for duplicate runs (see Duplicates).
 func CompareWith(base, cur []*results.Result, metrics []Metric) (*Comparison, error) {
 	if len(base) == 0 || len(cur) == 0 {
 		return nil, fmt.Errorf("compare needs at least one run per side (got %d base, %d current)", len(base), len(cur))
 	}
+	unit, err := Unit(base, cur)
+	if err != nil {
+		return nil, err
+	}
 	th := benchmath.DefaultThresholds
 	th.CompareAlpha = Alpha
-	c := &Comparison{NBase: len(base), NCur: len(cur)}
+	c := &Comparison{Unit: unit, NBase: len(base), NCur: len(cur), Warnings: []string{}}
 	for _, m := range metrics {
 		row := Row{Metric: m.Name, Unit: m.Unit, Warnings: []string{}}
 		bv, cv := sample(base, m), sample(cur, m)
@@ -244,9 +361,12 @@ func (c *Comparison) Markdown(w io.Writer) error {
 			byWarning[w] = append(byWarning[w], r.Metric)
 		}
 	}
-	if len(order) > 0 {
+	if len(order) > 0 || len(c.Warnings) > 0 {
 		sort.Strings(order)
 		b.WriteString("\nWarnings:\n")
+		for _, w := range c.Warnings {
+			b.WriteString("- " + w + "\n")
+		}
 		for _, w := range order {
 			b.WriteString("- " + w + " (" + strings.Join(byWarning[w], ", ") + ")\n")
 		}

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -15,11 +16,12 @@ import (
 func run(rps, p95, errRate float64, costPerM *float64) *results.Result {
 	med, p50 := p95/2, p95/2
 	p99 := p95 * 1.5
-	r := &results.Result{SchemaVersion: results.SchemaVersion, RPS: rps, ErrorRate: &errRate,
-		LatencyMs: results.Latency{Med: &med, P95: &p95, P99: &p99}}
+	r := results.New(results.ToolK6, results.UnitRequests)
+	r.ThroughputPerS, r.Errors.Rate = rps, &errRate
+	r.LatencyMs = results.Latency{Source: results.LatencyToolPercentiles, Per: "request", Med: &med, P95: &p95, P99: &p99}
 	_ = p50
 	if costPerM != nil {
-		r.Cost = &cost.Estimate{PerMillionRequests: costPerM}
+		r.Cost = &cost.Estimate{PerMillionOperations: costPerM}
 	}
 	return r
 }
@@ -47,7 +49,7 @@ func TestCompare(t *testing.T) {
 	for _, r := range c.Rows {
 		rows[r.Metric] = r
 	}
-	rps := rows["rps"]
+	rps := rows["throughput"]
 	if !rps.Significant || *rps.P > 0.01 || rps.Base.N != 6 || rps.Cur.N != 6 || math.Abs(*rps.DeltaPct-10) > 0.5 || !*rps.Better {
 		t.Errorf("rps row %+v (delta %v p %v)", rps, *rps.DeltaPct, *rps.P)
 	}
@@ -111,7 +113,52 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.File(t, "testdata/compare.golden.md", buf.Bytes())
-	if !strings.Contains(buf.String(), "| rps |") || !strings.Contains(buf.String(), " ~ |") {
+	if !strings.Contains(buf.String(), "| throughput |") || !strings.Contains(buf.String(), " ~ |") {
 		t.Error("table lacks rows or ~")
+	}
+}
+
+func named(r *results.Result, variant, id string) *results.Result {
+	r.Experiment, r.Variant, r.RunID = "exp", variant, id
+	return r
+}
+
+// Runs must count the same thing; one run counts once per side; runs
+// identical but for their ids are flagged.
+func TestCompareRefusesAndFlags(t *testing.T) {
+	base, cur := sets()
+	for i, r := range base {
+		named(r, "a", fmt.Sprintf("r%d", i))
+	}
+	for i, r := range cur {
+		named(r, "b", fmt.Sprintf("r%d", i))
+	}
+	tx := run(5, 1, 0, nil)
+	tx.Operations.Unit = results.UnitTransactions
+	if _, err := Compare(base, append(cur[:5:5], named(tx, "b", "tx"))); err == nil || !strings.Contains(err.Error(), "exp/a/r0 counts requests but exp/b/tx counts transactions") {
+		t.Errorf("mixed units: %v", err)
+	}
+	if _, err := Compare(append(base[:5:5], base[0]), cur); err == nil || !strings.Contains(err.Error(), "baseline: run exp/a/r0 given twice") {
+		t.Errorf("a run twice: %v", err)
+	}
+	again := *cur[2]
+	again.RunID = "r2-again"
+	c, err := Compare(base, append(cur[:6:6], &again))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 1 || c.Warnings[0] != "exp/b/r2 and exp/b/r2-again are identical (in the current): one run stored under two ids" {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	var buf bytes.Buffer
+	c.Markdown(&buf)
+	if !strings.Contains(buf.String(), "- exp/b/r2 and exp/b/r2-again are identical") {
+		t.Errorf("markdown lacks the warning:\n%s", buf.String())
+	}
+	across := *base[1]
+	across.Variant, across.RunID = "b", "copied"
+	c, _ = Compare(base, append(cur[:6:6], &across))
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "exp/a/r1 and exp/b/copied are identical (in the baseline and the current set)") {
+		t.Errorf("across sides: %q", c.Warnings)
 	}
 }

@@ -42,7 +42,7 @@ func TestResultsFeedDownstream(t *testing.T) {
 	if err := cmp.Markdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| rps |", "| p99 latency |", "| cost per 1M requests |"} {
+	for _, want := range []string{"| throughput | 199.7 requests/s", "| p99 latency |", "| cost per 1M requests |"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("compare lacks %q:\n%s", want, md.String())
 		}

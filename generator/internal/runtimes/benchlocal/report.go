@@ -111,9 +111,14 @@ func Aggregate(rs []*results.Result, runtimeOrder []string) ([]Row, error) {
 		rps := make([]float64, 0, len(g))
 		var p50, p95, p99, mx, rss, cpu, c1m []float64
 		for _, r := range g {
-			rps = append(rps, r.RPS)
-			row.Requests += r.Requests
-			row.Failed += r.Checks.Fails
+			rps = append(rps, r.ThroughputPerS)
+			row.Requests += r.Operations.Count
+			switch {
+			case r.Checks != nil: // one check per request; also in migrated version-1 results
+				row.Failed += r.Checks.Fails
+			case r.Errors.Count != nil:
+				row.Failed += *r.Errors.Count
+			}
 			p50 = appendOpt(p50, r.LatencyMs.Med)
 			p95 = appendOpt(p95, r.LatencyMs.P95)
 			p99 = appendOpt(p99, r.LatencyMs.P99)
@@ -121,12 +126,12 @@ func Aggregate(rs []*results.Result, runtimeOrder []string) ([]Row, error) {
 			if r.Resources != nil && len(r.Resources.Containers) == 1 {
 				c := r.Resources.Containers[0]
 				rss = appendOpt(rss, c.MemoryPeakBytes)
-				if c.CPUCoreSeconds != nil && r.Requests > 0 {
-					cpu = append(cpu, *c.CPUCoreSeconds/float64(r.Requests)*1000)
+				if c.CPUCoreSeconds != nil && r.Operations.Count > 0 {
+					cpu = append(cpu, *c.CPUCoreSeconds/float64(r.Operations.Count)*1000)
 				}
 			}
 			if r.Cost != nil {
-				c1m = appendOpt(c1m, r.Cost.PerMillionRequests)
+				c1m = appendOpt(c1m, r.Cost.PerMillionOperations)
 			}
 		}
 		row.RPS = *median(rps)

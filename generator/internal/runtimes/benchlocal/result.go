@@ -44,37 +44,35 @@ type RunMeta struct {
 // server's CPU seconds over the run, memory its peak RSS (cost.Workloads'
 // max(request, usage) with no requests: a local process has none).
 func ToResult(meta RunMeta, ms *Measurement, m cost.Model) (*results.Result, error) {
-	r := &results.Result{
-		SchemaVersion:     results.SchemaVersion,
-		Experiment:        Experiment,
-		Variant:           Variant(meta.Runtime, meta.Endpoint),
-		RunID:             meta.RunID,
-		SourceFormat:      results.FormatVegeta,
-		LoadGenerators:    1,
-		Requests:          ms.Requests,
-		DurationS:         ms.Elapsed.Seconds(),
-		Iterations:        ms.Requests,
-		DataReceivedBytes: ms.BytesIn,
-		DataSentBytes:     ms.BytesOut,
-	}
-	if r.DurationS > 0 {
-		r.RPS = float64(r.Requests) / r.DurationS
-	}
+	i64 := func(v int64) *int64 { return &v }
+	version := VegetaVersion
+	r := results.New(results.ToolVegeta, results.UnitRequests)
+	r.Experiment, r.Variant, r.RunID = Experiment, Variant(meta.Runtime, meta.Endpoint), meta.RunID
+	r.Tool.Version = &version
+	r.SourceFormat = results.FormatVegeta
+	r.LoadGenerators = 1
+	r.Operations.Count = ms.Requests
+	r.DurationS = ms.Elapsed.Seconds()
+	r.Iterations = i64(ms.Requests)
+	r.Bytes = results.Bytes{In: i64(ms.BytesIn), Out: i64(ms.BytesOut)}
+	r.AbortedClients = i64(0)
+	r.SetThroughput()
 	// The pacer catches up when it falls behind; a shortfall beyond 1% of
 	// rate × duration means the generator could not hold the rate.
 	if short := ms.Expected - ms.Requests; short > ms.Expected/100+1 {
-		r.DroppedIterations = short
+		r.Dropped = short
 	}
 	failed := ms.ErrorRequests()
 	if ms.Requests > 0 {
 		er := float64(failed) / float64(ms.Requests)
-		r.ErrorRate = &er
+		r.Errors = results.Errors{Count: i64(failed), Rate: &er}
 	}
-	r.Checks = results.Checks{Passes: ms.Requests - failed, Fails: failed}
+	r.Checks = &results.Checks{Passes: ms.Requests - failed, Fails: failed}
 	if l := ms.Latency; l.Count > 0 {
 		ms := func(us int64) *float64 { v := float64(us) / 1000; return &v }
 		avg := l.Mean / 1000
 		r.LatencyMs = results.Latency{
+			Source: results.LatencyHistogram, Per: "request",
 			Avg: &avg, Min: ms(l.Min), Med: ms(l.P50), Max: ms(l.Max),
 			P90: ms(l.P90), P95: ms(l.P95), P99: ms(l.P99),
 		}

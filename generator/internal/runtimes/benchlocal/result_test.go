@@ -33,8 +33,8 @@ func TestToResult(t *testing.T) {
 	if r.Experiment != "runtime-comparison" || r.Variant != "go-json" || r.RunID != meta.RunID || r.SourceFormat != results.FormatVegeta {
 		t.Errorf("identity = %s/%s/%s (%s)", r.Experiment, r.Variant, r.RunID, r.SourceFormat)
 	}
-	if r.Requests != 1000 || r.RPS != 200 || r.DurationS != 5 || *r.ErrorRate != 0 || r.DroppedIterations != 0 {
-		t.Errorf("requests %d rps %v duration %v error rate %v dropped %d", r.Requests, r.RPS, r.DurationS, *r.ErrorRate, r.DroppedIterations)
+	if r.Operations.Count != 1000 || r.ThroughputPerS != 200 || r.DurationS != 5 || *r.Errors.Rate != 0 || r.Dropped != 0 {
+		t.Errorf("requests %d rps %v duration %v error rate %v dropped %d", r.Operations.Count, r.ThroughputPerS, r.DurationS, *r.Errors.Rate, r.Dropped)
 	}
 	if *r.LatencyMs.Med != 0.5 || *r.LatencyMs.P99 != 4 || *r.LatencyMs.Max != 9 || *r.LatencyMs.Avg != 0.7 {
 		t.Errorf("latency = med %v p99 %v max %v avg %v", *r.LatencyMs.Med, *r.LatencyMs.P99, *r.LatencyMs.Max, *r.LatencyMs.Avg)
@@ -45,7 +45,7 @@ func TestToResult(t *testing.T) {
 	if r.Cost == nil || math.Abs(r.Cost.Total-wantTotal) > 1e-15 {
 		t.Fatalf("cost = %+v, want total %v", r.Cost, wantTotal)
 	}
-	if got, want := *r.Cost.PerMillionRequests, wantTotal/1000*1e6; math.Abs(got-want) > 1e-12 {
+	if got, want := *r.Cost.PerMillionOperations, wantTotal/1000*1e6; math.Abs(got-want) > 1e-12 {
 		t.Errorf("per 1M = %v, want %v", got, want)
 	}
 	if !contains(r.Notes, "status 200: 1000 requests") {
@@ -89,15 +89,15 @@ func TestToResultRefusals(t *testing.T) {
 	}
 	// Within 1% of rate × duration is not a drop (the last tick races the end).
 	r, _ := ToResult(meta, measurement(995, map[int]int64{200: 995}, 0.5, 1<<26), m)
-	if r.DroppedIterations != 0 {
-		t.Errorf("995 of 1000: dropped %d", r.DroppedIterations)
+	if r.Dropped != 0 {
+		t.Errorf("995 of 1000: dropped %d", r.Dropped)
 	}
 	if r.Checks.Fails != 0 {
 		t.Errorf("fails %d", r.Checks.Fails)
 	}
 	r, _ = ToResult(meta, measurement(1000, map[int]int64{200: 990, 404: 7, 0: 3}, 0.5, 1<<26), m)
-	if r.Checks.Fails != 10 || *r.ErrorRate != 0.01 {
-		t.Errorf("fails %d error rate %v, want 10 and 0.01", r.Checks.Fails, *r.ErrorRate)
+	if r.Checks.Fails != 10 || *r.Errors.Rate != 0.01 {
+		t.Errorf("fails %d error rate %v, want 10 and 0.01", r.Checks.Fails, *r.Errors.Rate)
 	}
 	if !contains(r.Notes, "no answer (transport error or timeout): 3 requests") || !contains(r.Notes, "status 404: 7 requests") {
 		t.Errorf("notes = %q", r.Notes)

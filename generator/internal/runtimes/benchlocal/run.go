@@ -202,7 +202,7 @@ func (r *Runner) runtime(ctx context.Context, rt contract.Runtime, dbURL string,
 			}
 			out.Stored = append(out.Stored, path)
 			out.Report.Results = append(out.Report.Results, res)
-			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Requests, res.RPS, opt(res.LatencyMs.P99, format.Number), path)
+			r.logf("%s %s r%d: %d requests, %.1f/s, p99 %s ms -> %s", rt.Name, ep.Name, rep, res.Operations.Count, res.ThroughputPerS, opt(res.LatencyMs.P99, format.Number), path)
 		}
 	}
 	stopped = true
@@ -285,7 +285,8 @@ func StartPostgres(root string) (url string, stop func() error, err error) {
 		return "", nil, err
 	}
 	script := filepath.Join(root, "scripts", "postgres.sh")
-	env := append(os.Environ(), "LAB_PG_PORT="+strconv.Itoa(port))
+	// The cluster goes with this process, however it ends (scripts/postgres.sh).
+	env := append(os.Environ(), "LAB_PG_PORT="+strconv.Itoa(port), "LAB_PG_OWNER_PID="+strconv.Itoa(os.Getpid()))
 	cmd := exec.Command("bash", script, "start")
 	cmd.Env = env
 	var stderr bytes.Buffer

@@ -62,7 +62,7 @@ func Start(ctx context.Context, argv []string, opt StartOptions) (*Instance, err
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := Command(argv[0], argv[1:]...)
 	cmd.Env = append(cmd.Environ(), "HOST=127.0.0.1", "PORT="+strconv.Itoa(port))
 	if opt.DatabaseURL != "" {
 		cmd.Env = append(cmd.Env, "DATABASE_URL="+opt.DatabaseURL)
@@ -123,7 +123,7 @@ func (in *Instance) waitHealthy(ctx context.Context, limit, poll time.Duration) 
 // Stop sends SIGTERM and waits up to grace for a clean exit (status 0); a
 // runtime that ignores SIGTERM or exits non-zero is an error.
 func (in *Instance) Stop(grace time.Duration) error {
-	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := signalGroup(in.cmd, syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH) {
 		return err
 	}
 	select {
@@ -138,10 +138,13 @@ func (in *Instance) Stop(grace time.Duration) error {
 	}
 }
 
-// Kill ends the process at once.
+// Kill ends the process and everything it started at once.
 func (in *Instance) Kill() error {
-	err := in.cmd.Process.Kill()
+	err := signalGroup(in.cmd, syscall.SIGKILL)
 	<-in.done
+	if errors.Is(err, syscall.ESRCH) {
+		err = nil
+	}
 	return err
 }
 

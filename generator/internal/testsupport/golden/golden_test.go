@@ -10,7 +10,6 @@ import (
 type recorder struct {
 	testing.TB
 	failed bool
-	msgs   []string
 }
 
 func (r *recorder) Helper()                   {}

@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/kube"
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/local"
 )
 
 // DefaultFieldManager is the server-side apply field manager used when none is given.
@@ -121,7 +120,7 @@ func DecodeObjects(data []byte) ([]*unstructured.Unstructured, error) {
 }
 
 // InstallCRDs server-side applies the CRDs and waits until each is Established; CRDs already
-// installed with the same content are left alone (see local.InstallCRDs).
+// installed with the same content are left alone (see kube.InstallCRDs).
 func InstallCRDs(ctx context.Context, cfg *rest.Config, crds []*apiextensionsv1.CustomResourceDefinition) error {
-	return local.InstallCRDs(ctx, cfg, crds)
+	return kube.InstallCRDs(ctx, cfg, crds)
 }

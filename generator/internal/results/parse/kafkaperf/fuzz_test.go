@@ -1,0 +1,36 @@
+package kafkaperf
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/parse/ptest"
+)
+
+func TestSeeds(t *testing.T) {
+	seeds := map[string][]byte{}
+	files, _ := filepath.Glob("testdata/*.*")
+	for _, f := range files {
+		if filepath.Ext(f) == ".md" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds[filepath.Base(f)] = b
+	}
+	ptest.WriteSeeds(t, "FuzzParse", seeds)
+}
+
+// FuzzParse feeds every input to both parsers.
+func FuzzParse(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := ParseProducerOutput("fuzz", bytes.NewReader(data), Options{})
+		ptest.CheckParsed(t, r, err)
+		r, err = ParseConsumerOutput("fuzz", bytes.NewReader(data), Options{})
+		ptest.CheckParsed(t, r, err)
+	})
+}

@@ -1,0 +1,2 @@
+\set n random(0, 20)
+SELECT 1 / :n;

@@ -1,0 +1,30 @@
+package report
+
+import (
+	"strings"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/finops/tradeoff"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
+)
+
+// tradeoffSection weighs latency against cost over the current runs
+// (finops/tradeoff): per variant or layer p99, throughput and $/month with
+// intervals, what each layer adds, the Pareto frontier.
+func tradeoffSection(experiment string, cur map[string][]*results.Result, layers []string) string {
+	order := layers
+	for _, l := range layers {
+		if len(cur[l]) == 0 {
+			order = nil // a change that reruns only some layers: variants alone
+		}
+	}
+	t, err := tradeoff.Build(experiment, cur, order)
+	if err != nil {
+		return "\n### Latency against cost\n\nOmitted: " + err.Error() + ".\n"
+	}
+	var b strings.Builder
+	b.WriteString("\n")
+	if err := t.Markdown(&b); err != nil {
+		return ""
+	}
+	return b.String()
+}
