@@ -68,6 +68,11 @@ func Discovery(lab *model.Lab, t *tree.Tree) error {
 	}}
 	pvc.TypeMeta, pvc.ObjectMeta = meta("PersistentVolumeClaim", "v1")
 	pvc.Name = DiscoveryName + "-cache"
+	// The claim binds when the first run mounts it (kind's local-path
+	// class waits for the first consumer; a cluster without a provisioner
+	// never binds it): Pending until then is its normal state, and ArgoCD
+	// would report lab-discovery Progressing for up to a week.
+	pvc.Annotations = map[string]string{labels.ArgoIgnoreHealthCheck: "true"}
 
 	var docs [][]byte
 	for _, o := range []any{sa, role, rb} {

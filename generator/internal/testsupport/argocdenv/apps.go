@@ -130,6 +130,64 @@ func (e *Env) WaitApp(t testing.TB, name, rev string, timeout time.Duration) tim
 	})
 }
 
+// Unhealthy is a resource of an Application whose health is not Healthy.
+type Unhealthy struct {
+	Group, Kind, Namespace, Name, Health, Message string
+}
+
+func (u Unhealthy) String() string {
+	return fmt.Sprintf("%s/%s %s/%s %s %q", u.Group, u.Kind, u.Namespace, u.Name, u.Health, u.Message)
+}
+
+// UnhealthyResources lists an Application's resources that report a health
+// other than Healthy (resources without a health check report none).
+func UnhealthyResources(a *unstructured.Unstructured) []Unhealthy {
+	rs, _, _ := unstructured.NestedSlice(a.Object, "status", "resources")
+	var out []Unhealthy
+	for _, r := range rs {
+		m, _ := r.(map[string]any)
+		h, _ := m["health"].(map[string]any)
+		if h == nil || h["status"] == "Healthy" {
+			continue
+		}
+		str := func(v any) string { s, _ := v.(string); return s }
+		out = append(out, Unhealthy{Group: str(m["group"]), Kind: str(m["kind"]), Namespace: str(m["namespace"]),
+			Name: str(m["name"]), Health: str(h["status"]), Message: str(h["message"])})
+	}
+	return out
+}
+
+// WaitAppExcept waits as WaitApp does, but accepts an Application that is
+// Progressing when every resource keeping it so is one excused says may
+// stay so (a resource whose controller the harness does not run). It
+// returns the excused resources.
+func (e *Env) WaitAppExcept(t testing.TB, name, rev string, timeout time.Duration, excused func(Unhealthy) bool) []Unhealthy {
+	t.Helper()
+	var kept []Unhealthy
+	Eventually(t, timeout, "Application "+name+" Synced and Healthy but for excused resources", func(ctx context.Context) error {
+		a, err := e.App(ctx, name)
+		if err != nil {
+			return err
+		}
+		st := State(a)
+		if st.Sync != "Synced" || (rev != "" && st.Revision != rev) || st.Operation != "Succeeded" {
+			return fmt.Errorf("%s", st)
+		}
+		kept = nil
+		for _, u := range UnhealthyResources(a) {
+			if !excused(u) {
+				return fmt.Errorf("%s; resource %s", st, u)
+			}
+			kept = append(kept, u)
+		}
+		if st.Health != "Healthy" && (st.Health != "Progressing" || len(kept) == 0) {
+			return fmt.Errorf("%s; unhealthy resources %v", st, kept)
+		}
+		return nil
+	})
+	return kept
+}
+
 // Sync starts a sync operation on an Application, as `argocd app sync`
 // does (it sets the operation field the application controller acts on).
 func (e *Env) Sync(ctx context.Context, name string) error {
