@@ -62,6 +62,11 @@ func TestGitOps(t *testing.T) {
 	t.Logf("harness: hub started in %s (steps %v); lab pushed and root applied, %s in all; private network namespace: %v",
 		e.StartupTime.Round(100*time.Millisecond), roundSteps(e.Steps), e.UpTime.Round(100*time.Millisecond), argocdenv.InNetns())
 	s := &stories{e: e}
+	defer func() {
+		for _, l := range s.timings {
+			t.Log(l)
+		}
+	}()
 	for _, st := range []struct {
 		name string
 		f    func(*testing.T)
@@ -79,9 +84,6 @@ func TestGitOps(t *testing.T) {
 			e.Dump(t)
 			t.FailNow()
 		}
-	}
-	for _, l := range s.timings {
-		t.Log(l)
 	}
 }
 
@@ -651,11 +653,11 @@ func (s *stories) conduct(t *testing.T) {
 		t.Errorf("namespace %s labels %v: want the experiment's cost and Pod Security labels", conducted, ns.Labels)
 	}
 	// Let the watches catch up with the last events.
-	argocdenv.Eventually(t, 30*time.Second, "every k6 Job observed complete", func(context.Context) error {
+	argocdenv.Eventually(t, 30*time.Second, "every k6 Job observed complete", func(ctx context.Context) error {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		if len(rec.done) < reps {
-			return fmt.Errorf("%d of %d complete", len(rec.done), reps)
+			return fmt.Errorf("%d of %d complete (observed created %v, complete %v); Jobs: %s", len(rec.done), reps, rec.created, rec.done, jobStates(ctx, e, conducted))
 		}
 		return nil
 	})
@@ -698,6 +700,25 @@ func (s *stories) conduct(t *testing.T) {
 		}
 		prevDone = d
 	}
+}
+
+// jobStates lists the k6 Jobs of an experiment with their conditions, for
+// failure messages.
+func jobStates(ctx context.Context, e *argocdenv.Env, ns string) string {
+	jobs, err := e.Kube.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Run})
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, j := range jobs.Items {
+		var cs []string
+		for _, c := range j.Status.Conditions {
+			cs = append(cs, string(c.Type)+"="+string(c.Status))
+		}
+		out = append(out, fmt.Sprintf("%s (rv %s, created %s, active %d, succeeded %d, failed %d, %s)", j.Name, j.ResourceVersion,
+			j.CreationTimestamp.Format(time.TimeOnly), j.Status.Active, j.Status.Succeeded, j.Status.Failed, strings.Join(cs, ",")))
+	}
+	return strings.Join(out, "; ")
 }
 
 // expand is validate's expansion of a rendered ApplicationSet for a

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -182,8 +183,34 @@ func (s *starter) controlPlane(ctx context.Context) error {
 	return nil
 }
 
+// jobRunTime is how long kwok lets a Job's pod run before it completes
+// it: a run must last (at the API's one-second resolution) for its window
+// to be one, as on a cluster.
+const jobRunTime = 2 * time.Second
+
+// kwokStages writes into dir the stages kwok is given: the ones
+// scripts/tools.sh keeps beside kwok (from kwok's module), with Job pods
+// completing after jobRunTime rather than at once.
+func kwokStages(src, dir string) (string, error) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("kwok stages: %w", err)
+	}
+	const at = "name: pod-complete\nspec:\n"
+	if bytes.Count(b, []byte(at)) != 1 {
+		return "", fmt.Errorf("%s: want one stage pod-complete (%q)", src, at)
+	}
+	delay := fmt.Sprintf("%s  delay:\n    durationMilliseconds: %d\n", at, jobRunTime.Milliseconds())
+	b = bytes.Replace(b, []byte(at), []byte(delay), 1)
+	p := filepath.Join(dir, "stages.yaml")
+	return p, os.WriteFile(p, b, 0o600)
+}
+
 func (s *starter) kwok(ctx context.Context, home string) error {
-	stages := filepath.Join(filepath.Dir(s.o.Tools.Kwok), "stages.yaml")
+	stages, err := kwokStages(filepath.Join(filepath.Dir(s.o.Tools.Kwok), "stages.yaml"), home)
+	if err != nil {
+		return err
+	}
 	p, err := s.spawn("kwok", s.o.Tools.Kwok, s.env(home, controlPlaneLimits["kwok"]),
 		"--kubeconfig="+s.Kubeconfig, "--config="+stages,
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
