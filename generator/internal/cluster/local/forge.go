@@ -115,14 +115,14 @@ DEFAULT_BRANCH = main
 [security]
 INSTALL_LOCK = true
 SECRET_KEY = %s
+; push webhooks go to argocd-server on this machine
+ALLOWED_HOST_LIST = loopback
 
 [service]
 DISABLE_REGISTRATION = true
 REQUIRE_SIGNIN_VIEW = false
 
 [webhook]
-; push events go to argocd-server on this machine
-ALLOWED_HOST_LIST = loopback
 DELIVER_TIMEOUT = 10
 
 [mailer]

@@ -228,6 +228,18 @@ func (e *Env) Dump(t testing.TB) {
 	for i := range apps {
 		a := &apps[i]
 		fmt.Fprintf(&b, "\n  %-40s %s", a.GetName(), State(a))
+		if hs, _, _ := unstructured.NestedSlice(a.Object, "status", "history"); len(hs) > 0 {
+			var l []string
+			for _, h := range hs {
+				m, _ := h.(map[string]any)
+				ib, _, _ := unstructured.NestedMap(m, "initiatedBy")
+				l = append(l, fmt.Sprintf("%.8v at %v by %v", m["revision"], m["deployStartedAt"], ib))
+			}
+			fmt.Fprintf(&b, "\n      history: %s", strings.Join(l, "; "))
+		}
+		if ib, ok, _ := unstructured.NestedMap(a.Object, "status", "operationState", "operation", "initiatedBy"); ok {
+			fmt.Fprintf(&b, "\n      operation initiated by %v, started %s", ib, Field(a, "status", "operationState", "startedAt"))
+		}
 		if rs := unsynced(a); rs != "" {
 			fmt.Fprintf(&b, "\n      not synced: %s", rs)
 		}
