@@ -201,7 +201,19 @@ func kwokStages(src, dir string) (string, error) {
 		return "", fmt.Errorf("%s: want one stage pod-complete (%q)", src, at)
 	}
 	delay := fmt.Sprintf("%s  delay:\n    durationMilliseconds: %d\n", at, jobRunTime.Milliseconds())
-	b = bytes.Replace(b, []byte(at), []byte(delay), 1)
+	i := bytes.Index(b, []byte(at))
+	stage := b[i:]
+	if j := bytes.Index(stage, []byte("\n---")); j >= 0 {
+		stage = stage[:j]
+	}
+	// The container started when pod-ready said it ran, not when it ends.
+	const started = "startedAt: {{ $now | Quote }}"
+	if bytes.Count(stage, []byte(started)) != 1 {
+		return "", fmt.Errorf("%s: want one %q in stage pod-complete", src, started)
+	}
+	fixed := bytes.Replace(stage, []byte(started), []byte("startedAt: {{ $origin.state.running.startedAt | Quote }}"), 1)
+	fixed = bytes.Replace(fixed, []byte(at), []byte(delay), 1)
+	b = append(append(append([]byte{}, b[:i]...), fixed...), b[i+len(stage):]...)
 	p := filepath.Join(dir, "stages.yaml")
 	return p, os.WriteFile(p, b, 0o600)
 }

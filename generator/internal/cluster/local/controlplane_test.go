@@ -10,7 +10,7 @@ import (
 func TestKwokStagesDelaysJobPodCompletion(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.yaml")
-	in := "kind: Stage\nmetadata:\n  name: pod-ready\nspec:\n  resourceRef:\n    kind: Pod\n---\nkind: Stage\nmetadata:\n  name: pod-complete\nspec:\n  resourceRef:\n    kind: Pod\n"
+	in := "kind: Stage\nmetadata:\n  name: pod-ready\nspec:\n  resourceRef:\n    kind: Pod\n---\nkind: Stage\nmetadata:\n  name: pod-complete\nspec:\n  resourceRef:\n    kind: Pod\n  next:\n    statusTemplate: |\n      startedAt: {{ $now | Quote }}\n"
 	if err := os.WriteFile(src, []byte(in), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -29,6 +29,9 @@ func TestKwokStagesDelaysJobPodCompletion(t *testing.T) {
 	want := "name: pod-complete\nspec:\n  delay:\n    durationMilliseconds: 2000\n  resourceRef:"
 	if !strings.Contains(string(b), want) {
 		t.Errorf("stages:\n%s\nwant the pod-complete stage delayed:\n%s", b, want)
+	}
+	if !strings.Contains(string(b), "startedAt: {{ $origin.state.running.startedAt | Quote }}") {
+		t.Errorf("stages:\n%s\nwant the container's start kept from pod-ready", b)
 	}
 	if strings.Count(string(b), "delay:") != 1 {
 		t.Errorf("only pod-complete is delayed:\n%s", b)
