@@ -1154,7 +1154,11 @@ func (s *stories) down(t *testing.T) {
 			t.Errorf("Application %s is stuck deleting with finalizers %v", a.GetName(), a.GetFinalizers())
 		}
 	}
-	e.WaitApp(t, "lab-hub", "", 2*time.Minute)
+	// The root stays Progressing offline only through the ApplicationSets
+	// whose rollouts wait behind remote charts.
+	e.WaitAppExcept(t, "lab-hub", "", 2*time.Minute, func(u argocdenv.Unhealthy) bool {
+		return u.Group == "argoproj.io" && u.Kind == "ApplicationSet" && u.Health == "Progressing"
+	})
 }
 
 // localDown: hub local down stops every process, removes the hub's folder,
@@ -1183,7 +1187,7 @@ func (s *stories) localDown(t *testing.T) {
 	if out := argocdenv.Git(t, e.Root, "remote"); strings.Contains(out, local.Remote) {
 		t.Errorf("git remote %s still there: %s", local.Remote, out)
 	}
-	if cfg := argocdenv.Git(t, e.Root, "config", "--list"); strings.Contains(cfg, "credential.") {
+	if cfg := argocdenv.Git(t, e.Root, "config", "--local", "--list"); strings.Contains(cfg, "credential.") {
 		t.Errorf("credential helper left in the checkout's config:\n%s", cfg)
 	}
 	b, err := os.ReadFile(filepath.Join(e.Root, "clusters", "hub", "root.yaml"))
