@@ -79,22 +79,73 @@ install_extra() {
 	mv "$1" "${1%.tmp}"
 }
 
-# extras NAME: the files a tool needs beside its binary; a binary without them is rebuilt.
+# extras NAME: the files a tool needs beside its binary. A binary whose extras are missing gets
+# them (install_extras) without being rebuilt.
 extras() {
 	case $1 in
 	gitea) echo static ;;
-	argocd) echo git-verify-wrapper.sh ;;
+	argocd) echo git-verify-wrapper.sh install.yaml ;;
 	kwok) echo stages.yaml ;;
 	esac
 }
 
-complete() {
+built() { [[ -x $(tool_path "$1") ]]; }
+
+has_extras() {
 	local dir e
-	[[ -x $(tool_path "$1") ]] || return 1
 	dir=$(dirname "$(tool_path "$1")")
 	for e in $(extras "$1"); do
 		[[ -e $dir/$e ]] || return 1
 	done
+}
+
+complete() { built "$1" && has_extras "$1"; }
+
+# install_extras NAME: copies what NAME needs beside its binary from its module (in the module
+# cache, as its wrapper resolves it).
+install_extras() {
+	local name=$1 v=${VERSION[$1]} dir src tmp f
+	dir=$(dirname "$(tool_path "$name")")
+	case $name in
+	kwok)
+		# kwok does nothing without stages: the fast node (initialize, heartbeat) and pod (ready,
+		# complete, delete) stages from the module, in one file for its --config flag.
+		src=$(module_dir kwok sigs.k8s.io/kwok)/kustomize/stage
+		tmp=$dir/stages.yaml.tmp
+		: >"$tmp"
+		for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+			pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+			[[ -f $src/$f ]] || die "kwok ${v}: no $f in the module"
+			{ echo "---"; cat "$src/$f"; } >>"$tmp"
+		done
+		install_extra "$tmp"
+		;;
+	argocd)
+		# The repo server runs git-verify-wrapper.sh from PATH; the install manifest says how the
+		# real install feeds argocd-cm and argocd-cmd-params-cm to each component (environment
+		# variables from configMapKeyRef), which the local hub and the tests follow.
+		src=$(module_dir argocd github.com/argoproj/argo-cd/v3)
+		for f in hack/git-verify-wrapper.sh manifests/install.yaml; do
+			[[ -f $src/$f ]] || die "argocd ${v}: no $f in the module"
+			tmp=$dir/$(basename "$f").tmp
+			cp "$src/$f" "$tmp"
+			chmod 0644 "$tmp"
+			install_extra "$tmp"
+		done
+		chmod 0755 "$dir/git-verify-wrapper.sh"
+		;;
+	gitea)
+		# Gitea reads templates and locales from STATIC_ROOT_PATH at run time; keep a copy next
+		# to the binary so it does not depend on the module cache staying put.
+		src=$(GONOSUMDB=code.gitea.io/sdk module_dir gitea gitea.dev)
+		tmp=$dir/static.tmp
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		cp -R "$src/templates" "$src/options" "$src/public" "$tmp/"
+		chmod -R u+w "$tmp"
+		install_extra "$tmp"
+		;;
+	esac
 }
 
 # kube_ldflags VERSION: without the version variables a Kubernetes server reports v0.0.0 and
@@ -115,42 +166,38 @@ build() {
 		CGO_ENABLED=0 go_build etcd go.etcd.io/etcd/server/v3 "-s -w"
 		;;
 	kube-apiserver | kube-controller-manager | kube-scheduler)
-		CGO_ENABLED=0 go_build "$name" "k8s.io/kubernetes/cmd/$name" "$(kube_ldflags "$v")"
+		# One go build for every control-plane command still missing: they share nearly all their
+		# packages, which one build compiles once, and it links the binaries in parallel.
+		local n tmp names=() pkgs=()
+		for n in kube-apiserver kube-controller-manager kube-scheduler; do
+			[[ ${VERSION[$n]} == "$v" ]] || die "tools.tsv: $n ${VERSION[$n]} differs from $name $v (one k8s.io/kubernetes wrapper)"
+			built "$n" || { names+=("$n"); pkgs+=("k8s.io/kubernetes/cmd/$n"); }
+		done
+		tmp=$TOOLS_DIR/.kube-build.$$
+		rm -rf "$tmp"
+		mkdir -p "$tmp"
+		CGO_ENABLED=0 wrapper_go "$name" build -mod=readonly -trimpath -ldflags "$(kube_ldflags "$v")" -o "$tmp/" "${pkgs[@]}" ||
+			{ rm -rf "$tmp"; die "building ${names[*]} $v (hack/tools/kube-apiserver) failed"; }
+		for n in "${names[@]}"; do
+			mkdir -p "$(dirname "$(tool_path "$n")")"
+			mv -f "$tmp/$n" "$(tool_path "$n")"
+		done
+		rm -rf "$tmp"
 		;;
 	kwok)
 		CGO_ENABLED=0 go_build kwok sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${v#v}"
-		# kwok does nothing without stages: the fast node (initialize, heartbeat) and pod (ready,
-		# complete, delete) stages from the module, in one file for its --config flag.
-		local src tmp f
-		src=$(module_dir kwok sigs.k8s.io/kwok)/kustomize/stage
-		tmp=$(dirname "$(tool_path kwok)")/stages.yaml.tmp
-		: >"$tmp"
-		for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
-			pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
-			[[ -f $src/$f ]] || die "kwok ${v}: no $f in the module"
-			{ echo "---"; cat "$src/$f"; } >>"$tmp"
-		done
-		install_extra "$tmp"
 		;;
 	argocd)
 		# One binary for every component (ARGOCD_BINARY_NAME or the name it is called by). The
 		# version variables follow argo-cd's Makefile; a tag with a clean tree makes it report the
 		# tag (v3.6.1) instead of v99.99.99. The module zip carries no commit hash, the build date
 		# is the release's date from the module proxy.
-		local date kubectl pkg=github.com/argoproj/argo-cd/v3/common src tmp
+		local date kubectl pkg=github.com/argoproj/argo-cd/v3/common
 		date=$(wrapper_go argocd list -mod=readonly -m -f '{{with .Time}}{{.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' github.com/argoproj/argo-cd/v3)
 		kubectl=$(wrapper_go argocd list -mod=readonly -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' k8s.io/client-go)
 		ld="-s -w -X $pkg.version=${v#v} -X $pkg.buildDate=${date:-1970-01-01T00:00:00Z} -X $pkg.gitTag=$v"
 		ld+=" -X $pkg.gitCommit=unknown -X $pkg.gitTreeState=clean -X $pkg.kubectlVersion=$kubectl"
 		CGO_ENABLED=0 go_build argocd github.com/argoproj/argo-cd/v3/cmd "$ld"
-		# The repo server runs git-verify-wrapper.sh from PATH; keep the module's copy beside
-		# the binary.
-		src=$(module_dir argocd github.com/argoproj/argo-cd/v3)/hack/git-verify-wrapper.sh
-		[[ -f $src ]] || die "argocd ${v}: no hack/git-verify-wrapper.sh in the module"
-		tmp=$(dirname "$(tool_path argocd)")/git-verify-wrapper.sh.tmp
-		cp "$src" "$tmp"
-		chmod 0755 "$tmp"
-		install_extra "$tmp"
 		;;
 	staticcheck)
 		CGO_ENABLED=0 go_build staticcheck honnef.co/go/tools/cmd/staticcheck "-s -w -X honnef.co/go/tools/lintcmd/version.Version=$v"
@@ -182,16 +229,6 @@ build() {
 		local tags="sqlite sqlite_unlock_notify"
 		CGO_ENABLED=1 GONOSUMDB=${GONOSUMDB:+$GONOSUMDB,}code.gitea.io/sdk \
 			go_build gitea gitea.dev "-s -w -X main.Version=${v#v} -X 'main.Tags=$tags'" -tags "$tags"
-		# Gitea reads templates and locales from STATIC_ROOT_PATH at run time; keep a copy next
-		# to the binary so it does not depend on the module cache staying put.
-		local src tmp
-		src=$(GONOSUMDB=code.gitea.io/sdk module_dir gitea gitea.dev)
-		tmp=$(dirname "$(tool_path gitea)")/static.tmp
-		rm -rf "$tmp"
-		mkdir -p "$tmp"
-		cp -R "$src/templates" "$src/options" "$src/public" "$tmp/"
-		chmod -R u+w "$tmp"
-		install_extra "$tmp"
 		;;
 	*) die "no build rule for $name" ;;
 	esac
@@ -224,11 +261,17 @@ ensure() {
 		echo "$out"
 		return
 	fi
-	log "building $name ${VERSION[$name]} (hack/tools/$(wrapper "$name")) ..."
 	local start=$SECONDS
-	build "$name"
+	if ! built "$name"; then
+		log "building $name ${VERSION[$name]} (hack/tools/$(wrapper "$name")) ..."
+		build "$name"
+		log "built $name ${VERSION[$name]} in $((SECONDS - start))s: $out ($(du -h "$out" | cut -f1))"
+	fi
+	if ! has_extras "$name"; then
+		install_extras "$name"
+		log "installed $(extras "$name" | tr '\n' ' ')beside $name"
+	fi
 	exec {fd}>&-
-	log "built $name ${VERSION[$name]} in $((SECONDS - start))s: $out ($(du -h "$out" | cut -f1))"
 	echo "$out"
 }
 

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/argocd"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render/tree"
 )
 
@@ -23,15 +26,26 @@ func (r *renderer) discovery() error {
 	return Discovery(r.lab, r.t)
 }
 
-// Discovery adds clusters/<cluster>/discovery/ to t: the Argo Workflows
-// CronWorkflow that runs `generator discover --publish` on the lab's
-// schedule from the pinned generator image, its ServiceAccount with the
-// Role Argo's executor needs, and the volume that keeps the cache (and so
-// the star snapshots growth is measured against) from run to run. The
-// tokens come from a Secret made on the cluster: only its name is in Git.
+// DiscoveryDir holds the discovery objects ArgoCD syncs.
+const DiscoveryDir = "apps/discovery/"
+
+// Discovery adds to t the Argo Workflows CronWorkflow that runs `generator
+// discover --publish` on the lab's schedule from the pinned generator
+// image, its ServiceAccount with the Role Argo's executor needs, and the
+// volume that keeps the cache (and so the star snapshots growth is
+// measured against) from run to run, in apps/discovery/; and, in
+// clusters/<cluster>/, the Application lab-discovery that syncs them with
+// its own project. They stay out of the root's folder: the root's project
+// admits only ArgoCD's own objects, and the CronWorkflow's CRD comes with
+// the platform, after the root has synced. The tokens come from a Secret
+// made on the cluster: only its name is in Git.
 func Discovery(lab *model.Lab, t *tree.Tree) error {
 	d := lab.Discovery
-	dir := "clusters/" + d.Cluster + "/discovery/"
+	cl, ok := lab.Clusters[d.Cluster]
+	if !ok {
+		return fmt.Errorf("%s: discovery.cluster: no cluster %q in the lab", lab.Files.Discovery, d.Cluster)
+	}
+	dir := DiscoveryDir
 	lbl := map[string]string{labels.PartOf: lab.Name, labels.Name: DiscoveryName}
 	meta := func(kind, apiVersion string) (metav1.TypeMeta, metav1.ObjectMeta) {
 		return metav1.TypeMeta{Kind: kind, APIVersion: apiVersion}, metav1.ObjectMeta{Name: DiscoveryName, Namespace: d.Namespace, Labels: lbl}
@@ -54,6 +68,11 @@ func Discovery(lab *model.Lab, t *tree.Tree) error {
 	}}
 	pvc.TypeMeta, pvc.ObjectMeta = meta("PersistentVolumeClaim", "v1")
 	pvc.Name = DiscoveryName + "-cache"
+	// The claim binds when the first run mounts it (kind's local-path
+	// class waits for the first consumer; a cluster without a provisioner
+	// never binds it): Pending until then is its normal state, and ArgoCD
+	// would report lab-discovery Progressing for up to a week.
+	pvc.Annotations = map[string]string{labels.ArgoIgnoreHealthCheck: "true"}
 
 	var docs [][]byte
 	for _, o := range []any{sa, role, rb} {
@@ -77,7 +96,20 @@ func Discovery(lab *model.Lab, t *tree.Tree) error {
 	if err != nil {
 		return err
 	}
-	return t.Add(dir+"cronworkflow.yaml", lab.Files.Discovery, b)
+	if err := t.Add(dir+"cronworkflow.yaml", lab.Files.Discovery, b); err != nil {
+		return err
+	}
+	cdir := "clusters/" + d.Cluster + "/"
+	if b, err = Encode(argocd.DiscoveryApp(lab, cl, DiscoveryDir)); err != nil {
+		return err
+	}
+	if err := t.Add(cdir+"discovery.yaml", lab.Files.Discovery, b); err != nil {
+		return err
+	}
+	if b, err = Encode(argocd.DiscoveryProject(lab, cl)); err != nil {
+		return err
+	}
+	return t.Add(cdir+"projects/"+argocd.DiscoveryProjectName+".yaml", lab.Files.Discovery, b)
 }
 
 func joinDocs(docs [][]byte) []byte {

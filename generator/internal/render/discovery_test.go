@@ -20,7 +20,9 @@ import (
 func TestDiscoveryCronWorkflow(t *testing.T) {
 	lab := &model.Lab{
 		Name: "illm-lab", RepoURL: "https://github.com/illm-k8s-ai-lab/illm-k8s-ai-lab.git", Revision: "main",
-		Files: model.Files{Discovery: "phases/discovery.cue"},
+		Files:           model.Files{Discovery: "phases/discovery.cue"},
+		ArgoCDNamespace: "argocd",
+		Clusters:        map[string]*model.Cluster{"hub": {Name: "hub", Server: "https://kubernetes.default.svc"}},
 		Discovery: &model.Discovery{
 			Schedule: "0 6 * * 1", Timezone: "UTC", Cluster: "hub", Namespace: "argo", SecretName: "discovery-tokens",
 			Image: model.DiscoveryImage{Repository: "ghcr.io/illm-k8s-ai-lab/generator", Tag: "0.1.0"},
@@ -35,15 +37,15 @@ func TestDiscoveryCronWorkflow(t *testing.T) {
 			t.Error(e)
 		}
 	}
-	if got := strings.Join(tr.Paths(), ","); got != "clusters/hub/discovery/cache.yaml,clusters/hub/discovery/cronworkflow.yaml,clusters/hub/discovery/serviceaccount.yaml" {
+	if got := strings.Join(tr.Paths(), ","); got != "apps/discovery/cache.yaml,apps/discovery/cronworkflow.yaml,apps/discovery/serviceaccount.yaml,clusters/hub/discovery.yaml,clusters/hub/projects/lab-discovery.yaml" {
 		t.Errorf("paths %s", got)
 	}
 	for _, p := range tr.Paths() {
 		b, _ := tr.File(p)
-		golden.File(t, filepath.Join("testdata/discovery", filepath.Base(p)), b)
+		golden.File(t, filepath.Join("testdata/discovery", strings.ReplaceAll(p, "/", "_")), b)
 	}
 
-	b, _ := tr.File("clusters/hub/discovery/cronworkflow.yaml")
+	b, _ := tr.File("apps/discovery/cronworkflow.yaml")
 	var cw struct {
 		Spec struct {
 			Schedules    []string `json:"schedules"`

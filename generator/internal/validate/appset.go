@@ -116,6 +116,44 @@ type Generated struct {
 // ApplicationSet's. Other generators, and templates without goTemplate, cannot be expanded
 // offline and yield nothing. The input is not modified.
 func ExpandApplicationSet(m map[string]any) []Generated {
+	return ExpandApplicationSetWith(m, ExpandOptions{})
+}
+
+// ExpandOptions are the ApplicationSet controller's settings that change
+// what it generates.
+type ExpandOptions struct {
+	// ProgressiveSyncs is the controller's --enable-progressive-syncs
+	// (applicationsetcontroller.enable.progressive.syncs). With it, an
+	// ApplicationSet with a RollingSync strategy syncs its Applications
+	// itself, step by step, and writes them with automated sync disabled
+	// (syncPolicy.automated.enabled: false, prune and selfHeal kept), as
+	// the real controller (v3.6.1) does: selfHeal then never runs for them.
+	ProgressiveSyncs bool
+}
+
+// ExpandApplicationSetWith is ExpandApplicationSet for a controller run
+// with the given settings.
+func ExpandApplicationSetWith(m map[string]any, o ExpandOptions) []Generated {
+	out := expand(m)
+	if o.ProgressiveSyncs && rollingSync(m) {
+		for _, g := range out {
+			if auto, ok := nested(g.Object, "spec", "syncPolicy", "automated").(map[string]any); ok {
+				auto["enabled"] = false
+			}
+		}
+	}
+	return out
+}
+
+// rollingSync says whether an ApplicationSet has a RollingSync strategy
+// with steps (the controller ignores one without).
+func rollingSync(m map[string]any) bool {
+	st, _ := nested(m, "spec", "strategy").(map[string]any)
+	steps, _ := nested(st, "rollingSync", "steps").([]any)
+	return st != nil && st["type"] == "RollingSync" && len(steps) > 0
+}
+
+func expand(m map[string]any) []Generated {
 	spec, _ := m["spec"].(map[string]any)
 	if spec == nil {
 		return nil

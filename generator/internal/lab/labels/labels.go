@@ -72,6 +72,9 @@ const (
 	ArgoHookDeletePolicy = "argocd.argoproj.io/hook-delete-policy"
 	// ArgoSyncOptions are per-resource sync options.
 	ArgoSyncOptions = "argocd.argoproj.io/sync-options"
+	// ArgoIgnoreHealthCheck ("true") leaves a resource out of its
+	// Application's health.
+	ArgoIgnoreHealthCheck = "argocd.argoproj.io/ignore-healthcheck"
 	// ArgoSecretType marks a Secret ArgoCD reads as a repository.
 	ArgoSecretType = "argocd.argoproj.io/secret-type"
 )

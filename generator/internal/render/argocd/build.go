@@ -18,6 +18,19 @@ import (
 // own objects (projects, ApplicationSets, repositories).
 const RootProject = "lab"
 
+// The root Application's sync waves: projects first (-3 the root's own,
+// -2 the phases'), repository Secrets (-1), the lab's own Applications
+// (policies, discovery: 0), and the ApplicationSets last. ArgoCD waits for
+// every object of a wave to be healthy before it applies the next, and an
+// ApplicationSet is healthy only once its RollingSync has finished, which
+// for an experiment with a chart that cannot be fetched is never: in any
+// earlier wave they would hold the root's sync operation open forever, and
+// with it every later commit.
+const (
+	LabAppWave = "0"
+	AppSetWave = "1"
+)
+
 const finalizer = "resources-finalizer.argocd.argoproj.io"
 
 // ExperimentAppSet builds the ApplicationSet of one experiment on one
@@ -77,9 +90,10 @@ func ExperimentAppSet(lab *model.Lab, cl *model.Cluster, e *model.Experiment) *A
 	as := &ApplicationSet{
 		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "ApplicationSet"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:      e.Name,
-			Namespace: lab.ArgoCDNamespace,
-			Labels:    lab.CostLabels(e, "", ""),
+			Name:        e.Name,
+			Namespace:   lab.ArgoCDNamespace,
+			Labels:      lab.CostLabels(e, "", ""),
+			Annotations: map[string]string{labels.ArgoSyncWave: AppSetWave},
 		},
 		Spec: ApplicationSetSpec{
 			GoTemplate:        true,
@@ -355,7 +369,9 @@ func RootApp(lab *model.Lab, cl *model.Cluster) *Application {
 }
 
 // PoliciesApp syncs the lab's Kyverno policies (policies/*.yaml; their CLI
-// tests in subfolders stay out). Kyverno comes with the platform
+// tests in subfolders stay out: a plain directory source does not recurse).
+// No `directory: {}`: ArgoCD drops empty source options from the live
+// Application when it diffs, so the root would see it OutOfSync. Kyverno comes with the platform
 // experiment: until its CRDs exist the dry run is skipped and the sync
 // retried.
 func PoliciesApp(lab *model.Lab, cl *model.Cluster) *Application {
@@ -366,7 +382,7 @@ func PoliciesApp(lab *model.Lab, cl *model.Cluster) *Application {
 			Name:        "lab-policies",
 			Namespace:   lab.ArgoCDNamespace,
 			Labels:      map[string]string{labels.PartOf: lab.Name},
-			Annotations: map[string]string{labels.ArgoSyncWave: "1"},
+			Annotations: map[string]string{labels.ArgoSyncWave: LabAppWave},
 			Finalizers:  []string{finalizer},
 		},
 		Spec: ApplicationSpec{
@@ -375,13 +391,77 @@ func PoliciesApp(lab *model.Lab, cl *model.Cluster) *Application {
 				RepoURL:        lab.RepoURL,
 				Path:           "policies",
 				TargetRevision: lab.Revision,
-				Directory:      &Directory{Recurse: false},
 			},
 			Destination: Destination{Server: cl.Server, Namespace: lab.ArgoCDNamespace},
 			SyncPolicy: &SyncPolicy{
 				Automated:   &Automated{Prune: true, SelfHeal: true},
 				SyncOptions: []string{"ServerSideApply=true", "SkipDryRunOnMissingResource=true"},
 				Retry:       &Retry{Limit: 10, Backoff: &Backoff{Duration: "30s", Factor: &factor, MaxDuration: "5m"}},
+			},
+		},
+	}
+}
+
+// DiscoveryProjectName is the AppProject of the discovery Application.
+const DiscoveryProjectName = "lab-discovery"
+
+// DiscoveryProject admits exactly what the discovery CronWorkflow needs in
+// its namespace: the workflow, its ServiceAccount, Role and RoleBinding and
+// the cache volume claim, from this repository.
+func DiscoveryProject(lab *model.Lab, cl *model.Cluster) *AppProject {
+	return &AppProject{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "AppProject"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        DiscoveryProjectName,
+			Namespace:   lab.ArgoCDNamespace,
+			Labels:      map[string]string{labels.PartOf: lab.Name},
+			Annotations: map[string]string{labels.ArgoSyncWave: "-2"},
+		},
+		Spec: AppProjectSpec{
+			Description:  "The lab's technology discovery (a weekly Argo Workflows CronWorkflow) on cluster " + cl.Name,
+			SourceRepos:  []string{lab.RepoURL},
+			Destinations: []Destination{{Server: cl.Server, Namespace: lab.Discovery.Namespace}},
+			// CreateNamespace makes the namespace when the platform has not
+			// yet: ArgoCD checks the Namespace kind against the project.
+			ClusterResourceWhitelist: []GroupKind{{Group: "", Kind: "Namespace"}},
+			NamespaceResourceWhitelist: []GroupKind{
+				{Group: "", Kind: "ServiceAccount"},
+				{Group: "", Kind: "PersistentVolumeClaim"},
+				{Group: "rbac.authorization.k8s.io", Kind: "Role"},
+				{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"},
+				{Group: "argoproj.io", Kind: "CronWorkflow"},
+			},
+		},
+	}
+}
+
+// DiscoveryApp syncs the discovery objects (dir) into their namespace. The
+// CronWorkflow's CRD comes with Argo Workflows from the platform
+// experiment: until it is served its dry run is skipped and the sync
+// retried, without limit, backing off to five minutes.
+func DiscoveryApp(lab *model.Lab, cl *model.Cluster, dir string) *Application {
+	factor := int64(2)
+	return &Application{
+		TypeMeta: metav1.TypeMeta{APIVersion: APIVersion, Kind: "Application"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "lab-discovery",
+			Namespace:   lab.ArgoCDNamespace,
+			Labels:      map[string]string{labels.PartOf: lab.Name},
+			Annotations: map[string]string{labels.ArgoSyncWave: LabAppWave},
+			Finalizers:  []string{finalizer},
+		},
+		Spec: ApplicationSpec{
+			Project: DiscoveryProjectName,
+			Source: &Source{
+				RepoURL:        lab.RepoURL,
+				Path:           strings.TrimSuffix(dir, "/"),
+				TargetRevision: lab.Revision,
+			},
+			Destination: Destination{Server: cl.Server, Namespace: lab.Discovery.Namespace},
+			SyncPolicy: &SyncPolicy{
+				Automated:   &Automated{Prune: true, SelfHeal: true},
+				SyncOptions: []string{"CreateNamespace=true", "ServerSideApply=true", "SkipDryRunOnMissingResource=true"},
+				Retry:       &Retry{Limit: -1, Backoff: &Backoff{Duration: "30s", Factor: &factor, MaxDuration: "5m"}},
 			},
 		},
 	}
