@@ -15,13 +15,15 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 )
 
 var crdResource = apiextensionsv1.SchemeGroupVersion.WithResource("customresourcedefinitions")
 
 // specHashAnnotation records what InstallCRDs applied, so installing the same CRDs again (each
 // test of a package sharing one server) skips re-applying megabytes of schema.
-const specHashAnnotation = "lab.illm.dev/crd-spec-sha256"
+const specHashAnnotation = labels.CRDSpecSHA256
 
 // InstallCRDs server-side applies the CRDs (client-side apply cannot: the last-applied
 // annotation of the ApplicationSet CRD alone exceeds the annotation size limit) and waits until

@@ -18,6 +18,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/cluster/kube"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/validate/crds"
 )
 
@@ -32,7 +33,7 @@ const (
 	AppSetControl  = "argocd-applicationset-controller"
 	ArgoCDServer   = "argocd-server"
 	installfile    = "install.yaml"
-	settingsLabel  = "app.kubernetes.io/part-of"
+	settingsLabel  = labels.PartOf
 	settingsLabelV = "argocd"
 )
 

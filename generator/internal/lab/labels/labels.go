@@ -48,6 +48,9 @@ const (
 	// messages, records) a complete run of a count-bound tool reports:
 	// the collector refuses a run that reports fewer.
 	ExpectedOperations = prefix + "expected-operations"
+	// CRDSpecSHA256 marks a CRD with the digest of the spec the lab's
+	// installer applied, so installing the same CRDs again is skipped.
+	CRDSpecSHA256 = prefix + "crd-spec-sha256"
 )
 
 // Standard Kubernetes labels.
