@@ -12,6 +12,7 @@ import (
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/conduct"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/nearest"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/render"
 )
 
@@ -64,10 +65,10 @@ func switchExperiment(root, cluster, name string, on bool) (string, error) {
 		return "", err
 	}
 	if _, ok := src.Lab.Clusters[cluster]; !ok {
-		return "", fmt.Errorf("no cluster %q in the lab (clusters: %s)", cluster, strings.Join(slices.Sorted(maps.Keys(src.Lab.Clusters)), ", "))
+		return "", fmt.Errorf("no cluster %q in the lab%s (clusters: %s)", cluster, nearest.Hint(cluster, slices.Collect(maps.Keys(src.Lab.Clusters))), strings.Join(slices.Sorted(maps.Keys(src.Lab.Clusters)), ", "))
 	}
-	if _, ok := src.Lab.Experiment(name); !ok {
-		return "", fmt.Errorf("no experiment %q in the lab (see `generator list`)", name)
+	if _, err := src.Lab.FindExperiment(name); err != nil {
+		return "", err
 	}
 	isOn := slices.Contains(src.Lab.Conduct[cluster], name)
 	state := "off"

@@ -22,7 +22,7 @@ func newListCmd(s *Settings) *cobra.Command {
 		Short: "List the lab's experiments and the progress of each phase",
 		Long: `list prints one row per experiment, ordered by phase then name: its kind,
 status, how many components it deploys (shared plus every variant's), its
-variants and whether it has a k6 benchmark. The progress table that follows
+variants and the load tools of its benchmark ("no" without one). The progress table that follows
 counts validated experiments per phase.
 
 --phase (key or number), --kind and --status narrow the list; --json prints

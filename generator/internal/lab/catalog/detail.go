@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/nearest"
 )
 
 // Detail is one experiment with its four questions answered.
@@ -132,57 +133,8 @@ func detail(lab *model.Lab, p *model.Phase, e *model.Experiment) *Detail {
 	return d
 }
 
-// suggest lists up to three experiment names close to name: those that
-// contain it or that it contains, else those within a small edit distance.
 func suggest(lab *model.Lab, name string) []string {
-	type cand struct {
-		name string
-		dist int
-	}
-	var cs []cand
-	for _, p := range lab.Phases {
-		for en := range p.Experiments {
-			d := distance(name, en)
-			switch {
-			case name != "" && (strings.Contains(en, name) || strings.Contains(name, en)):
-				cs = append(cs, cand{en, 0})
-			case d <= max(2, len(name)/3):
-				cs = append(cs, cand{en, d})
-			}
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].dist != cs[j].dist {
-			return cs[i].dist < cs[j].dist
-		}
-		return cs[i].name < cs[j].name
-	})
-	var out []string
-	for i := 0; i < len(cs) && i < 3; i++ {
-		out = append(out, cs[i].name)
-	}
-	return out
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return nearest.Names(name, lab.ExperimentNames())
 }
 
 // Appendix is one optional topic.

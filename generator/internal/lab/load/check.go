@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/nearest"
 )
 
 // check runs the cross-field rules CUE cannot say cheaply: names unique
@@ -71,7 +72,7 @@ func (s *Source) check() Errors {
 
 	for _, cn := range slices.Sorted(maps.Keys(lab.Conduct)) {
 		if _, ok := lab.Clusters[cn]; !ok {
-			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist (clusters: %s)", cn, strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
+			add(sel("conduct", cn), "experiments switched on for cluster %q, which does not exist%s (clusters: %s)", cn, nearest.Hint(cn, slices.Collect(maps.Keys(lab.Clusters))), strings.Join(slices.Sorted(maps.Keys(lab.Clusters)), ", "))
 			continue
 		}
 		seen := map[string]bool{}
@@ -87,7 +88,7 @@ func (s *Source) check() Errors {
 			case seen[en]:
 				add(p, "experiment %q is switched on twice for cluster %q", en, cn)
 			case len(owners[en]) == 0:
-				add(p, "unknown experiment %q switched on for cluster %q", en, cn)
+				add(p, "unknown experiment %q switched on for cluster %q%s", en, cn, nearest.Hint(en, slices.Collect(maps.Keys(owners))))
 			default:
 				e := lab.Phases[owners[en][0]].Experiments[en]
 				for _, c := range slices.Sorted(maps.Keys(e.Components)) {
@@ -200,7 +201,7 @@ func (s *Source) checkExperiment(e *model.Experiment, ep []string, add adder) {
 		if a == e.Name {
 			add(ap, "an experiment is not its own alternative")
 		} else if _, ok := s.Lab.Experiment(a); !ok {
-			add(ap, "alternative %q is no experiment of the lab", a)
+			add(ap, "alternative %q is no experiment of the lab%s", a, nearest.Hint(a, s.Lab.ExperimentNames()))
 		}
 	}
 	for i, adr := range e.ADRs {

@@ -12,6 +12,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/parser"
+
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/nearest"
 )
 
 // The lab is the CUE package phases in phases/ and the package schema in
@@ -144,7 +146,7 @@ func (s *Source) checkTopLevel(v cue.Value) Errors {
 		if name == "lab" {
 			continue
 		}
-		e := Error{File: Package, Path: name, Msg: fmt.Sprintf("unknown top-level field %q: the package declares only lab%s", name, suggest(name, "lab"))}
+		e := Error{File: Package, Path: name, Msg: fmt.Sprintf("unknown top-level field %q: the package declares only lab%s", name, nearest.Hint(name, []string{"lab"}))}
 		if pos := userPos(s.Root, it.Value()); pos.IsValid() {
 			e.File, e.Line, e.Col = s.rel(pos.Filename()), pos.Line(), pos.Column()
 		}
@@ -152,36 +154,6 @@ func (s *Source) checkTopLevel(v cue.Value) Errors {
 	}
 	errs.sort()
 	return errs
-}
-
-// suggest names want when name is a near miss of it (an edit distance of
-// at most two).
-func suggest(name, want string) string {
-	if distance(name, want) <= 2 {
-		return fmt.Sprintf(" (did you mean %q?)", want)
-	}
-	return ""
-}
-
-// distance is the Levenshtein distance of two short strings.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // within tells whether path (symbolic links resolved) lies under root

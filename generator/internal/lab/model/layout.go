@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/labels"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/nearest"
 )
 
 // The lab's layout: how an experiment's parts are named and where their
@@ -281,18 +282,32 @@ func (c *Chart) HelmRepoURL() string { return strings.TrimPrefix(c.Repository, "
 // IsOCI tells whether the chart comes from an OCI registry.
 func (c *Chart) IsOCI() bool { return strings.HasPrefix(c.Repository, "oci://") }
 
-// FindExperiment is Experiment with an error naming the experiments the
-// lab has, for a name a user typed.
+// ExperimentNames lists the names of every experiment, sorted.
+func (l *Lab) ExperimentNames() []string {
+	var all []string
+	for _, p := range l.Phases {
+		for en := range p.Experiments {
+			all = append(all, en)
+		}
+	}
+	slices.Sort(all)
+	return all
+}
+
+// FindExperiment is Experiment with an error for a name a user typed: the
+// nearest names, and every name while the lab is small enough to list.
 func (l *Lab) FindExperiment(name string) (*Experiment, error) {
 	if e, ok := l.Experiment(name); ok {
 		return e, nil
 	}
-	var all []string
-	for _, e := range l.Experiments() {
-		all = append(all, e.Name)
+	all := l.ExperimentNames()
+	msg := fmt.Sprintf("no experiment %q in the lab%s", name, nearest.Hint(name, all))
+	if len(all) <= 8 {
+		msg += " (have: " + strings.Join(all, ", ") + ")"
+	} else {
+		msg += fmt.Sprintf(" (`generator list` shows all %d)", len(all))
 	}
-	slices.Sort(all)
-	return nil, fmt.Errorf("no experiment %q in the lab (have: %s)", name, strings.Join(all, ", "))
+	return nil, errors.New(msg)
 }
 
 // CheckLayers checks that each layer of a layered comparison is a variant
