@@ -12,7 +12,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 short=false
 [[ ${1:-} == -short ]] && short=true
 
-echo "== gofmt, go vet"
+t0=$(date +%s)
+# step prints a section heading with the seconds since the start, so a slow
+# CI run shows where its time went.
+step() { echo "== $* (at $(($(date +%s) - t0))s)"; }
+
+step "gofmt, go vet"
 unformatted=$(gofmt -l generator apps/runtimes/go 2>/dev/null || true)
 if [[ -n $unformatted ]]; then
 	echo "gofmt needed on:"; echo "$unformatted"; exit 1
@@ -20,24 +25,24 @@ fi
 go vet ./...
 (cd apps/runtimes/go && go vet ./...) # the Go runtime is a module of its own
 
-echo "== go mod tidy (go.mod and go.sum must not change)"
+step "go mod tidy (go.mod and go.sum must not change)"
 go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit"; exit 1; }
 
 if $short; then
-	echo "== go test -short (no real components)"
+	step "go test -short (no real components)"
 	go test -short ./...
 	exit 0
 fi
 
-echo "== real components (built once, then cached)"
+step "real components (built once, then cached)"
 bash scripts/tools.sh all >/dev/null
 
-echo "== staticcheck (pinned)"
+step "staticcheck (pinned)"
 "$(bash scripts/tools.sh --print staticcheck)" ./...
 bash scripts/services.sh install
 # Once, before tests that start PostgreSQL in parallel.
 bash scripts/postgres.sh install
 export LAB_REQUIRE_TOOLS=1
 
-echo "== go test"
+step "go test"
 go test -count=1 -timeout 20m ./...
