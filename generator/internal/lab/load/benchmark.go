@@ -122,8 +122,8 @@ func (s *Source) checkBenchmark(e *model.Experiment, p func(...string) cue.Path,
 		}
 	}
 	for _, v := range e.BenchmarkVariants() {
-		if n := e.BenchmarkJobName(v, b.Repetitions); len(n) > 63 {
-			add(bp("repetitions"), "Job name %q is longer than 63 characters: shorten the experiment or variant name", n)
+		if n := e.BenchmarkJobName(v, b.Repetitions); len(n)+1+model.BenchmarkJobDigestLen > 63 {
+			add(bp("repetitions"), "Job name %q-<digest> is longer than 63 characters: shorten the experiment or variant name", n)
 		}
 	}
 }

@@ -23,18 +23,17 @@ type Benchmark struct {
 	Variants       map[string]*VariantLoad `json:"variants"`
 
 	// The k6 fields.
-	Target                  string               `json:"target,omitempty"`
-	Targets                 map[string]string    `json:"targets"`
-	Repetitions             int                  `json:"repetitions"`
-	Warmup                  *Warmup              `json:"warmup,omitempty"`
-	SummaryTrendStats       []string             `json:"summaryTrendStats"`
-	Scenarios               map[string]*Scenario `json:"scenarios"`
-	Requests                map[string]*Request  `json:"requests"`
-	Thresholds              map[string][]string  `json:"thresholds"`
-	NoConnectionReuse       bool                 `json:"noConnectionReuse"`
-	InsecureSkipTLSVerify   bool                 `json:"insecureSkipTLSVerify"`
-	Runner                  Runner               `json:"runner"`
-	TTLSecondsAfterFinished int                  `json:"ttlSecondsAfterFinished"`
+	Target                string               `json:"target,omitempty"`
+	Targets               map[string]string    `json:"targets"`
+	Repetitions           int                  `json:"repetitions"`
+	Warmup                *Warmup              `json:"warmup,omitempty"`
+	SummaryTrendStats     []string             `json:"summaryTrendStats"`
+	Scenarios             map[string]*Scenario `json:"scenarios"`
+	Requests              map[string]*Request  `json:"requests"`
+	Thresholds            map[string][]string  `json:"thresholds"`
+	NoConnectionReuse     bool                 `json:"noConnectionReuse"`
+	InsecureSkipTLSVerify bool                 `json:"insecureSkipTLSVerify"`
+	Runner                Runner               `json:"runner"`
 
 	// Source is the repo-relative CUE file that declares the benchmark,
 	// which need not be the experiment's (set by load).
@@ -111,8 +110,13 @@ func (e *Experiment) BenchmarkVariants() []string {
 	return slices.Sorted(maps.Keys(e.Variants))
 }
 
-// BenchmarkJobName is the Job of one repetition (1-based) against a
-// variant: <namespace>-<tool>-r<rep>.
+// BenchmarkJobDigestLen is the length of the content digest the rendered
+// Job's name adds to BenchmarkJobName, after a dash (render/benchjobs).
+const BenchmarkJobDigestLen = 8
+
+// BenchmarkJobName is the base name of the Job of one repetition (1-based)
+// against a variant: <namespace>-<tool>-r<rep>. The rendered Job is named
+// <base>-<digest of its content>, so that changed content runs as a new Job.
 func (e *Experiment) BenchmarkJobName(variant string, rep int) string {
 	tool := ToolK6
 	if e.Benchmark != nil {

@@ -10,7 +10,7 @@ import (
 // benchmark: a directory Application (its kustomization.yaml lists the
 // ConfigMaps and Jobs) in a wave after every component's, so the rolling
 // sync starts it only once the whole stack is healthy. Its Jobs are
-// PostSync hooks (docs/adr/0004-k6-jobs-run-after-sync.md).
+// ordinary resources in sync waves (docs/adr/0004-k6-jobs-run-after-sync.md).
 func benchmarkElement(lab *model.Lab, e *model.Experiment, waves map[int]bool) (map[string]string, int) {
 	wave := 0
 	for w := range waves {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -406,7 +407,7 @@ func TestJobs(t *testing.T) {
 		}
 		variant := strings.Split(p, "/")[2]
 		rep := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "job-"), ".yaml")
-		if want := "web-comparison-" + variant + "-k6-" + rep; j.Metadata.Name != want {
+		if want := regexp.MustCompile(`^web-comparison-` + variant + `-k6-` + rep + `-[0-9a-f]{8}$`); !want.MatchString(j.Metadata.Name) {
 			t.Errorf("%s: name %s, want %s", p, j.Metadata.Name, want)
 		}
 		if want := "web-comparison-" + variant; j.Metadata.Namespace != want {
@@ -420,8 +421,13 @@ func TestJobs(t *testing.T) {
 				t.Errorf("%s: label %s=%q, want %q", p, k, j.Metadata.Labels[k], v)
 			}
 		}
-		if j.Metadata.Annotations["argocd.argoproj.io/hook"] != "PostSync" {
-			t.Errorf("%s: not a PostSync hook", p)
+		// Ordinary resources in sync waves, not hooks: a second sync of
+		// an unchanged benchmark must not run it again (docs/adr/0004).
+		if h, ok := j.Metadata.Annotations["argocd.argoproj.io/hook"]; ok {
+			t.Errorf("%s: a %s hook; the Jobs are ordinary resources", p, h)
+		}
+		if _, ok := j.Spec["ttlSecondsAfterFinished"]; ok {
+			t.Errorf("%s: ttlSecondsAfterFinished set: a Job deleted by its TTL would be recreated, and rerun, by the next sync", p)
 		}
 		waves[variant+"/"+rep] = j.Metadata.Annotations["argocd.argoproj.io/sync-wave"]
 		if j.Spec["backoffLimit"] != 0.0 {

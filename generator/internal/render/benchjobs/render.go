@@ -1,6 +1,7 @@
-// Package k6 renders an experiment's benchmark: a k6 script in a
-// ConfigMap and one batch/v1 Job per repetition, run by ArgoCD as PostSync
-// hooks once the experiment's stack is healthy (docs/adr/0004-*).
+// Package benchjobs renders an experiment's benchmark: the load tool's
+// script in a ConfigMap and one batch/v1 Job per repetition, ordinary
+// resources in sync waves of the benchmark Application, which RollingSync
+// syncs once the experiment's stack is healthy (docs/adr/0004-*).
 package benchjobs
 
 import (
@@ -152,6 +153,9 @@ func Objects(lab *model.Lab, e *model.Experiment, script []byte) ([]Object, erro
 			if err != nil {
 				return nil, err
 			}
+			if err := nameByContent(j); err != nil {
+				return nil, err
+			}
 			out = append(out, Object{Path: sub(v) + "job-r" + strconv.Itoa(rep) + ".yaml", Object: j})
 		}
 	}
@@ -284,7 +288,6 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 		w.Env = append(append([]corev1.EnvVar{}, env...), corev1.EnvVar{Name: EnvWarmup, Value: "1"})
 		inits = append(inits, w)
 	}
-	ttl := int32(b.TTLSecondsAfterFinished)
 	deadlineSec := int64(deadline / time.Second)
 	backoff := int32(0)
 	return &batchv1.Job{
@@ -294,15 +297,12 @@ func job(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, dig
 			Namespace: ns,
 			Labels:    l,
 			Annotations: map[string]string{
-				labels.ArgoHook:             "PostSync",
-				labels.ArgoHookDeletePolicy: "BeforeHookCreation",
-				labels.ArgoSyncWave:         strconv.Itoa(wave),
+				labels.ArgoSyncWave: strconv.Itoa(wave),
 			},
 		},
 		Spec: batchv1.JobSpec{
-			BackoffLimit:            &backoff,
-			TTLSecondsAfterFinished: &ttl,
-			ActiveDeadlineSeconds:   &deadlineSec,
+			BackoffLimit:          &backoff,
+			ActiveDeadlineSeconds: &deadlineSec,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels: podLabels,

@@ -17,7 +17,7 @@ import (
 )
 
 // toolJob is one repetition of a variant's load with a tool other than
-// k6: the same Job as k6's (PostSync hook in its wave, restricted pod
+// k6: the same Job as k6's (in its sync wave, named by content, restricted pod
 // security, requests = limits, out of the mesh, the collector's labels and
 // annotations), running the tool's script from its ConfigMap.
 func toolJob(lab *model.Lab, e *model.Experiment, variant string, rep, wave int, digest string) (*batchv1.Job, error) {
@@ -131,7 +131,6 @@ func toolJob(lab *model.Lab, e *model.Experiment, variant string, rep, wave int,
 	if n := l.ExpectedOperations(); n > 0 {
 		podAnn[labels.ExpectedOperations] = strconv.Itoa(n)
 	}
-	ttl := int32(b.TTLSecondsAfterFinished)
 	deadlineSec := int64(deadline / time.Second)
 	backoff := int32(0)
 	return &batchv1.Job{
@@ -141,15 +140,12 @@ func toolJob(lab *model.Lab, e *model.Experiment, variant string, rep, wave int,
 			Namespace: ns,
 			Labels:    lb,
 			Annotations: map[string]string{
-				labels.ArgoHook:             "PostSync",
-				labels.ArgoHookDeletePolicy: "BeforeHookCreation",
-				labels.ArgoSyncWave:         strconv.Itoa(wave),
+				labels.ArgoSyncWave: strconv.Itoa(wave),
 			},
 		},
 		Spec: batchv1.JobSpec{
-			BackoffLimit:            &backoff,
-			TTLSecondsAfterFinished: &ttl,
-			ActiveDeadlineSeconds:   &deadlineSec,
+			BackoffLimit:          &backoff,
+			ActiveDeadlineSeconds: &deadlineSec,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels, Annotations: podAnn},
 				Spec: corev1.PodSpec{

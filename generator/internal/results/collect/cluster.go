@@ -59,7 +59,7 @@ func RunPods(ctx context.Context, c kubernetes.Interface, ns, selector string) (
 		return nil, fmt.Errorf("list pods %s in namespace %s: %w", selector, ns, err)
 	}
 	if len(list.Items) == 0 {
-		return nil, fmt.Errorf("no pods match %s in namespace %s (the Job's pods are gone, e.g. after ttlSecondsAfterFinished, or the run never started)", selector, ns)
+		return nil, fmt.Errorf("no pods match %s in namespace %s (the Jobs were replaced by a changed benchmark or pruned by down, or the run never started)", selector, ns)
 	}
 	pods := list.Items
 	sort.Slice(pods, func(i, j int) bool { return pods[i].Name < pods[j].Name })
