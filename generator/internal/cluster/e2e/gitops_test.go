@@ -989,7 +989,7 @@ func (s *stories) drift(t *testing.T) {
 	})
 	// ArgoCD's selfHeal would act within seconds (backoff from 2 s); it
 	// must not, as automated sync is off.
-	time.Sleep(15 * time.Second)
+	time.Sleep(8 * time.Second)
 	if d, err := deps.Get(ctx, name, metav1.GetOptions{}); err != nil || *d.Spec.Replicas != want+2 {
 		t.Fatalf("the hand scale was reverted without a commit (%v): RollingSync kept selfHeal after all; update docs/adr/0012", err)
 	}
