@@ -216,9 +216,11 @@ func newResultsPublishCmd(s *Settings) *cobra.Command {
 		Use:   "publish --experiment E [--base main] [--api-url URL] [--repo owner/name]",
 		Short: "Push the new results to a branch and open or update the pull request with the report",
 		Long: `publish commits the experiment's new result files (those the base ref lacks)
+and the report's SVG plots (DIR/<experiment>/plots/, replaced when redrawn)
 to a branch (default benchmarks/<experiment>, created from the base branch)
 and pushes it over HTTPS with the token; a push that loses a race is retried
-on the new remote head. It then opens the pull request (or updates the open
+on the new remote head. The comment's images link the plots in the pushed
+commit on the forge (<html_url>/raw/<commit>/<path>). It then opens the pull request (or updates the open
 one for that branch) and keeps one report comment, marked
 ` + report.Marker + ` and written by the token's own user, edited
 in place; another user's comment quoting the marker is never edited.
@@ -277,7 +279,7 @@ GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 				fmt.Fprintf(w, "nothing to publish: %s already has the %d result(s)\n", rf.base, len(out.Files))
 				return nil
 			case out.Push.Changed:
-				fmt.Fprintf(w, "pushed %d result(s) to %s: %s (attempt %d)\n", len(out.Files), publish.SafeURL(remote), out.Push.Commit, out.Push.Attempts)
+				fmt.Fprintf(w, "pushed %d result(s) and %d plot(s) to %s: %s (attempt %d)\n", len(out.Files), len(out.Plots), publish.SafeURL(remote), out.Push.Commit, out.Push.Attempts)
 			default:
 				fmt.Fprintf(w, "branch already has the %d result(s) at %s\n", len(out.Files), out.Push.Commit)
 			}
