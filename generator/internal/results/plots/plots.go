@@ -44,6 +44,14 @@ func TrendFile(variant, metric string) string {
 	return "trend-" + variant + "-" + slug(metric) + ".svg"
 }
 
+// HistoryFile is the file of a variant's trend of a metric drawn by
+// results history (every stored run of the working tree):
+// history-<variant>-<metric>.svg, named apart from the report's trends,
+// which are drawn over the base branch's runs and the new ones.
+func HistoryFile(variant, metric string) string {
+	return "history-" + variant + "-" + slug(metric) + ".svg"
+}
+
 func slug(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {

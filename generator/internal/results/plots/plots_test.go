@@ -495,6 +495,9 @@ func TestTrendFile(t *testing.T) {
 		if got := TrendFile(c.variant, c.metric); got != c.want {
 			t.Errorf("TrendFile(%q, %q) = %q, want %q", c.variant, c.metric, got, c.want)
 		}
+		if got, want := HistoryFile(c.variant, c.metric), "history-"+strings.TrimPrefix(c.want, "trend-"); got != want {
+			t.Errorf("HistoryFile(%q, %q) = %q, want %q", c.variant, c.metric, got, want)
+		}
 	}
 }
 
