@@ -13,6 +13,7 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -419,6 +420,32 @@ func Trend(experiment string, v *history.Variant, metric string) (Plot, error) {
 	return Plot{File: TrendFile(v.Name, metric), Title: fmt.Sprintf("%s/%s: %s over the stored runs, change points marked", experiment, v.Name, metric), SVG: svg}, nil
 }
 
+// runTicks labels run numbers: the first run and every multiple of a step
+// of 1, 2 or 5 times a power of ten, at most eight of them (gonum's
+// default ticks fall on 4, 16, 28, which no one counts runs by).
+type runTicks struct{}
+
+func (runTicks) Ticks(min, max float64) []plot.Tick {
+	step := runStep(max - min)
+	ts := []plot.Tick{{Value: 1, Label: "1"}}
+	for x := step; x <= max; x += step {
+		if x > 1 {
+			ts = append(ts, plot.Tick{Value: x, Label: strconv.Itoa(int(x))})
+		}
+	}
+	return ts
+}
+
+func runStep(n float64) float64 {
+	for mag := 1.0; ; mag *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			if n/(m*mag) <= 8 {
+				return m * mag
+			}
+		}
+	}
+}
+
 // ChangeX is where a change point starting at point index i is drawn: run
 // numbers are index + 1, and the line falls between runs i and i + 1.
 func ChangeX(index int) float64 { return float64(index) + 0.5 }
@@ -494,6 +521,7 @@ func trendPlot(experiment string, v *history.Variant, metric string) (*plot.Plot
 		}
 	}
 	p.X.Min, p.X.Max = 0.5, float64(len(v.Points))+0.5
+	p.X.Tick.Marker = runTicks{}
 	entries := 2
 	if len(s.ChangePoints) > 0 {
 		entries++

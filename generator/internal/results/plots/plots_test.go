@@ -533,3 +533,25 @@ func BenchmarkTrend(b *testing.B) {
 		}
 	}
 }
+
+func TestRunTicks(t *testing.T) {
+	for _, c := range []struct {
+		runs int
+		want string
+	}{
+		{2, "1 2"},
+		{8, "1 2 3 4 5 6 7 8"},
+		{12, "1 2 4 6 8 10 12"},
+		{30, "1 5 10 15 20 25 30"},
+		{100, "1 20 40 60 80 100"},
+		{10000, "1 2000 4000 6000 8000 10000"},
+	} {
+		var got []string
+		for _, tk := range (runTicks{}).Ticks(0.5, float64(c.runs)+0.5) {
+			got = append(got, tk.Label)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%d runs: ticks %v, want %s", c.runs, got, c.want)
+		}
+	}
+}
