@@ -3,7 +3,9 @@ package cmd
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 	labmodel "github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/model"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/history"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/plots"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/reprice"
 )
 
@@ -81,7 +84,7 @@ func newResultsHistoryCmd(s *Settings) *cobra.Command {
 	var experiment, dir string
 	var minRuns int
 	var alpha float64
-	var asJSON, runs bool
+	var asJSON, runs, drawPlots bool
 	c := &cobra.Command{
 		Use:   "history EXPERIMENT",
 		Short: "The series of an experiment's stored results over time, per variant and metric, with change points",
@@ -97,6 +100,9 @@ Mann-Whitney U test between the segments it separates (p < --alpha), every
 segment at least --min-runs runs.
 Each change point says what else changed at that run: the commit, the tool's
 version, charts, images, node types, manifests and price sheet digests.
+--plots draws each variant's trend of every metric as SVG beside the results
+(DIR/<experiment>/plots/history-<variant>-<metric>.svg, replaced when
+redrawn) and embeds them, linked relative to the repository root.
 See docs/results.md.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -129,7 +135,27 @@ See docs/results.md.`,
 			if asJSON {
 				return writeResultsJSON(c.OutOrStdout(), h)
 			}
-			return h.Markdown(c.OutOrStdout(), history.MarkdownOptions{Runs: runs})
+			mo := history.MarkdownOptions{Runs: runs}
+			if drawPlots {
+				sub := path.Join(filepath.ToSlash(dir), experiment)
+				drawn, err := historyPlots(h)
+				if err != nil {
+					return err
+				}
+				var ps []plots.Plot
+				for _, p := range drawn {
+					ps = append(ps, p)
+				}
+				sort.Slice(ps, func(i, j int) bool { return ps[i].File < ps[j].File })
+				if err := writePlots(filepath.Join(root, filepath.FromSlash(sub), plots.Dir), ps); err != nil {
+					return err
+				}
+				mo.Plot = func(variant, metric string) (string, bool) {
+					p, ok := drawn[plots.HistoryFile(variant, metric)]
+					return path.Join(sub, plots.Dir, p.File), ok
+				}
+			}
+			return h.Markdown(c.OutOrStdout(), mo)
 		},
 	}
 	c.Flags().StringVar(&experiment, "experiment", "", "experiment name (or give it as the argument)")
@@ -137,6 +163,7 @@ See docs/results.md.`,
 	c.Flags().IntVar(&minRuns, "min-runs", history.DefaultMinSegment, "fewest runs between two change points")
 	c.Flags().Float64Var(&alpha, "alpha", history.DefaultAlpha, "significance level of the change-point tests")
 	c.Flags().BoolVar(&runs, "runs", false, "also list every run in order with its figures")
+	c.Flags().BoolVar(&drawPlots, "plots", false, "draw each variant's trend of every metric with at least 2 runs (SVG, change points marked) into DIR/<experiment>/plots/history-<variant>-<metric>.svg and embed them")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
 }
@@ -184,6 +211,27 @@ frontier of p99 against cost. A difference with p >= 0.05 is never claimed.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = c.MarkFlagRequired("experiment")
 	return c
+}
+
+// historyPlots draws the trend of every metric of every variant that at
+// least two runs have (one run is a point, not a trend), by file name.
+func historyPlots(h *history.History) (map[string]plots.Plot, error) {
+	out := map[string]plots.Plot{}
+	for i := range h.Variants {
+		v := &h.Variants[i]
+		for _, s := range v.Series {
+			if s.N < 2 {
+				continue
+			}
+			p, err := plots.Trend(h.Experiment, v, s.Metric)
+			if err != nil {
+				return nil, err
+			}
+			p.File = plots.HistoryFile(v.Name, s.Metric)
+			out[p.File] = p
+		}
+	}
+	return out, nil
 }
 
 // loadExperimentRuns reads every stored result of an experiment from the

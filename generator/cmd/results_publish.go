@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/lab/load"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/plots"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/publish"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 )
@@ -71,14 +72,23 @@ func checkExperimentLayers(root string, r *reportFlags) error {
 
 func newResultsReportCmd(s *Settings) *cobra.Command {
 	var rf reportFlags
+	var out string
+	var drawPlots bool
 	c := &cobra.Command{
-		Use:   "report --experiment E [--base main]",
+		Use:   "report --experiment E [--base main] [--out FILE] [--plots=false]",
 		Short: "Print the Markdown report of the results the working tree adds over the base branch",
 		Long: `report compares the experiment's result files that the working tree adds
 (absent from the base ref) with those stored on the base ref, read with git
 (not the working tree), variant by variant; adds a mermaid chart and, for a
 layered composition, what each layer adds to latency and cost. It prints
-what publish posts on the pull request.`,
+what publish posts on the pull request.
+
+It writes the report's SVG plots (latency by percentile, p99 against
+monthly cost with the Pareto frontier, each variant's p99 trend with its
+change points) to DIR/<experiment>/plots/, replacing the files of the same
+name, and embeds them as images: linked relative to --out's folder when the
+report is written to a file, else relative to the repository root.
+--plots=false draws none.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			root, err := s.Root()
@@ -108,20 +118,93 @@ what publish posts on the pull request.`,
 			if err != nil {
 				return err
 			}
-			rep, err := report.Build(report.Input{Experiment: rf.experiment, BaseRef: rf.base, Base: base, Current: cur, Layers: rf.layers})
+			rep, err := report.Build(report.Input{Experiment: rf.experiment, BaseRef: rf.base, Base: base, Current: cur, Layers: rf.layers, Plots: drawPlots})
 			if err != nil {
 				return err
+			}
+			plotDir := filepath.Join(root, filepath.FromSlash(sub), plots.Dir)
+			if err := writePlots(plotDir, rep.Plots); err != nil {
+				return err
+			}
+			// Links from where the Markdown is read: --out's folder, else
+			// the repository root.
+			from := root
+			if out != "" {
+				abs, err := filepath.Abs(out)
+				if err != nil {
+					return fmt.Errorf("--out %s: %w", out, err)
+				}
+				from = filepath.Dir(abs)
+			}
+			rep.PlotLink = func(file string) string {
+				rel, err := filepath.Rel(from, filepath.Join(plotDir, file))
+				if err != nil {
+					return path.Join(sub, plots.Dir, file)
+				}
+				return filepath.ToSlash(rel)
 			}
 			var b bytes.Buffer
 			if err := rep.Markdown(&b); err != nil {
 				return err
+			}
+			if out != "" {
+				if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+					return fmt.Errorf("report: %w", err)
+				}
+				if err := writeFileAtomic(out, b.Bytes()); err != nil {
+					return fmt.Errorf("report: %w", err)
+				}
+				return nil
 			}
 			_, err = c.OutOrStdout().Write(b.Bytes())
 			return err
 		},
 	}
 	rf.add(c)
+	c.Flags().StringVar(&out, "out", "", "write the Markdown to this file (image links relative to its folder) instead of stdout")
+	c.Flags().BoolVar(&drawPlots, "plots", true, "draw the report's SVG plots into DIR/<experiment>/plots/ and embed them")
 	return c
+}
+
+// writePlots writes each plot to dir, replacing a file of the same name
+// (plots are derived from the results, not results themselves).
+func writePlots(dir string, ps []plots.Plot) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	for _, p := range ps {
+		if err := writeFileAtomic(filepath.Join(dir, p.File), p.SVG); err != nil {
+			return fmt.Errorf("plots: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic replaces name with data through a temporary file in the
+// same folder, so that a reader never sees half a file.
+func writeFileAtomic(name string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(f.Name(), 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), name)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", name, werr)
+	}
+	return nil
 }
 
 func newResultsPublishCmd(s *Settings) *cobra.Command {
@@ -133,9 +216,11 @@ func newResultsPublishCmd(s *Settings) *cobra.Command {
 		Use:   "publish --experiment E [--base main] [--api-url URL] [--repo owner/name]",
 		Short: "Push the new results to a branch and open or update the pull request with the report",
 		Long: `publish commits the experiment's new result files (those the base ref lacks)
+and the report's SVG plots (DIR/<experiment>/plots/, replaced when redrawn)
 to a branch (default benchmarks/<experiment>, created from the base branch)
 and pushes it over HTTPS with the token; a push that loses a race is retried
-on the new remote head. It then opens the pull request (or updates the open
+on the new remote head. The comment's images link the plots in the pushed
+commit on the forge (<html_url>/raw/<commit>/<path>). It then opens the pull request (or updates the open
 one for that branch) and keeps one report comment, marked
 ` + report.Marker + ` and written by the token's own user, edited
 in place; another user's comment quoting the marker is never edited.
@@ -194,7 +279,7 @@ GitHub's REST API (e.g. Gitea: http://HOST/api/v1/).`,
 				fmt.Fprintf(w, "nothing to publish: %s already has the %d result(s)\n", rf.base, len(out.Files))
 				return nil
 			case out.Push.Changed:
-				fmt.Fprintf(w, "pushed %d result(s) to %s: %s (attempt %d)\n", len(out.Files), publish.SafeURL(remote), out.Push.Commit, out.Push.Attempts)
+				fmt.Fprintf(w, "pushed %d result(s) and %d plot(s) to %s: %s (attempt %d)\n", len(out.Files), len(out.Plots), publish.SafeURL(remote), out.Push.Commit, out.Push.Attempts)
 			default:
 				fmt.Fprintf(w, "branch already has the %d result(s) at %s\n", len(out.Files), out.Push.Commit)
 			}

@@ -331,3 +331,27 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// Markdown embeds the plots its caller drew, under each variant, and no
+// others.
+func TestMarkdownPlots(t *testing.T) {
+	h, err := Build("mesh-benchmark", story(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	plot := func(variant, metric string) (string, bool) {
+		return "plots/" + variant + "-" + strings.ReplaceAll(metric, " ", "-") + ".svg", variant == "istio" && metric == "p99 latency"
+	}
+	if err := h.Markdown(&md, MarkdownOptions{Plot: plot}); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	want := "\nTrends (SVG, change points dashed):\n\n![mesh-benchmark/istio: p99 latency over the stored runs, change points marked](plots/istio-p99-latency.svg)\n"
+	if strings.Count(out, "![") != 1 || !strings.Contains(out, want) {
+		t.Errorf("markdown:\n%s", out)
+	}
+	if i, j := strings.Index(out, "### istio"), strings.Index(out, "### linkerd"); !(i < strings.Index(out, want) && strings.Index(out, want) < j) {
+		t.Errorf("the plot is not under its variant:\n%s", out)
+	}
+}

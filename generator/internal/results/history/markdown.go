@@ -13,6 +13,10 @@ import (
 type MarkdownOptions struct {
 	// Runs adds the table of every run of each variant.
 	Runs bool
+	// Plot, when set, gives the link of a variant's trend plot of a
+	// metric (false: none drawn); each variant's plots are embedded as
+	// images after its change points.
+	Plot func(variant, metric string) (link string, ok bool)
 }
 
 // Method describes the change-point detection, for the report and the docs.
@@ -133,6 +137,20 @@ func (h *History) Markdown(w io.Writer, o MarkdownOptions) error {
 			b.WriteString("\nChange points:\n\n")
 			for _, c := range cps {
 				b.WriteString("- " + c + "\n")
+			}
+		}
+		if o.Plot != nil {
+			first := true
+			for _, s := range v.Series {
+				link, ok := o.Plot(v.Name, s.Metric)
+				if !ok {
+					continue
+				}
+				if first {
+					b.WriteString("\nTrends (SVG, change points dashed):\n")
+					first = false
+				}
+				fmt.Fprintf(&b, "\n![%s/%s: %s over the stored runs, change points marked](%s)\n", h.Experiment, v.Name, s.Metric, link)
 			}
 		}
 		if o.Runs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v93/github"
@@ -18,6 +19,8 @@ type Forge struct {
 	token       string
 	// login is the token's own user (Login), once asked.
 	login string
+	// webURL is the repository's page (html_url), known after Check.
+	webURL string
 }
 
 // DefaultAPIURL is GitHub's REST API.
@@ -84,6 +87,7 @@ func (f *Forge) Check(ctx context.Context, base string) error {
 		}
 		return f.wrap(err, "repository %s/%s at %s", f.owner, f.repo, SafeURL(f.apiURL))
 	}
+	f.webURL = strings.TrimSuffix(repo.GetHTMLURL(), "/")
 	if p := repo.GetPermissions(); p == nil || !p.GetPush() {
 		return fmt.Errorf("%s may not push to %s/%s at %s: the token needs write access", login, f.owner, f.repo, SafeURL(f.apiURL))
 	}
@@ -94,6 +98,20 @@ func (f *Forge) Check(ctx context.Context, base string) error {
 		return f.wrap(err, "base branch %q of %s/%s", base, f.owner, f.repo)
 	}
 	return nil
+}
+
+// RawURL is the web address of the file at repo-relative path p in
+// commit: <html_url>/raw/<commit>/<path>, which GitHub and Gitea both
+// serve; empty before Check, or when the forge named no html_url.
+func (f *Forge) RawURL(commit, p string) string {
+	if f.webURL == "" || commit == "" {
+		return ""
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return f.webURL + "/raw/" + url.PathEscape(commit) + "/" + strings.Join(segs, "/")
 }
 
 func (f *Forge) wrap(err error, format string, args ...any) error {

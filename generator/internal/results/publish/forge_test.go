@@ -1,21 +1,25 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-git/go-billy/v5/memfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/report"
 )
@@ -118,6 +122,30 @@ func TestPublishToGitea(t *testing.T) {
 	if !strings.Contains(out.Report, "### gateway (0 baseline, 2 current runs)") || !strings.Contains(out.Report, "### baseline (2 baseline, 2 current runs)") || !strings.Contains(out.Report, "### Layers") {
 		t.Errorf("report:\n%s", out.Report)
 	}
+	// The plots went with the results, and the comment shows them from
+	// the pushed commit: every image link resolves on the forge to the
+	// file the branch holds.
+	wantPlots := []string{"latency.svg", "tradeoff.svg", "trend-baseline-p99-latency.svg", "trend-gateway-p99-latency.svg"}
+	if len(out.Plots) != len(wantPlots) {
+		t.Fatalf("plots %v, want %v", out.Plots, wantPlots)
+	}
+	_, _, onBranch := giteaBranchFiles(t, g, "benchmarks/layers", "benchmarks/results/layers/plots")
+	links := imageLinks(out.Report)
+	if len(links) != len(wantPlots) {
+		t.Fatalf("image links %v in:\n%s", links, out.Report)
+	}
+	for i, name := range wantPlots {
+		if out.Plots[i] != "benchmarks/results/layers/plots/"+name || onBranch[name] == nil {
+			t.Errorf("plot %s: pushed %v, branch has %v", name, out.Plots, len(onBranch))
+		}
+		want := g.URL + g.Repo + "/raw/" + out.Push.Commit + "/benchmarks/results/layers/plots/" + name
+		if links[i] != want {
+			t.Errorf("image link %s, want %s", links[i], want)
+		}
+		if got := g.get(t, links[i]); !bytes.Equal(got, onBranch[name]) || !bytes.HasPrefix(got, []byte("<?xml")) {
+			t.Errorf("%s serves %d bytes, the branch holds %d", links[i], len(got), len(onBranch[name]))
+		}
+	}
 	number := out.PR.Number
 
 	// Someone else comments too; that comment is never touched.
@@ -141,6 +169,17 @@ func TestPublishToGitea(t *testing.T) {
 	}
 	if !third.Push.Changed || third.PR.Created || !third.PR.Updated || third.PR.Number != number || third.Comment != CommentUpdated {
 		t.Errorf("third publish: push %+v, pr %+v, comment %s", third.Push, third.PR, third.Comment)
+	}
+	// The gateway's plots were redrawn with its third run and replaced on
+	// the branch; the comment now links them in the new commit.
+	_, _, redrawn := giteaBranchFiles(t, g, "benchmarks/layers", "benchmarks/results/layers/plots")
+	if bytes.Equal(redrawn["trend-gateway-p99-latency.svg"], onBranch["trend-gateway-p99-latency.svg"]) {
+		t.Error("the gateway's trend was not redrawn")
+	}
+	for _, l := range imageLinks(third.Report) {
+		if !strings.Contains(l, "/raw/"+third.Push.Commit+"/") {
+			t.Errorf("image link %s is not to commit %s", l, third.Push.Commit)
+		}
 	}
 
 	var comments []giteaComment
@@ -176,3 +215,34 @@ func TestPublishToGitea(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+var imageLink = regexp.MustCompile(`(?m)^!\[[^\]]*\]\(([^)]+)\)$`)
+
+// imageLinks are the targets of a Markdown's images, in order.
+func imageLinks(md string) []string {
+	var out []string
+	for _, m := range imageLink.FindAllStringSubmatch(md, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// giteaBranchFiles clones branch from the Gitea and returns its head and
+// files under sub.
+func giteaBranchFiles(t *testing.T, g *giteaServer, branch, sub string) (string, int, map[string][]byte) {
+	t.Helper()
+	repo, err := git.Clone(memory.NewStorage(), memfs.New(), &git.CloneOptions{URL: g.GitURL, Auth: &githttp.BasicAuth{Username: g.User, Password: g.Token}, ReferenceName: plumbing.NewBranchReferenceName(branch), SingleBranch: true})
+	if err != nil {
+		t.Fatalf("clone %s: %v", branch, err)
+	}
+	head, _ := repo.Head()
+	c, err := repo.CommitObject(head.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := treeFiles(c, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return head.Hash().String(), len(files), files
+}

@@ -1,8 +1,9 @@
 // Package publish puts new benchmark results up for review: it reads the
 // baseline from the base branch with go-git (never the working tree),
-// commits the new result files to a branch and pushes it (retrying when
-// the remote moved meanwhile), and opens or updates the pull request with
-// one report comment kept up to date in place.
+// commits the new result files and the report's plots to a branch and
+// pushes it (retrying when the remote moved meanwhile), and opens or
+// updates the pull request with one report comment kept up to date in
+// place, its images linked to the pushed commit.
 package publish
 
 import (
@@ -184,9 +185,14 @@ type PushOptions struct {
 	Branch, Base string
 	// Files are repo-relative paths and their content. Files the branch
 	// already has with the same content are not committed again.
-	Files   map[string][]byte
-	Message string
-	Author  object.Signature
+	Files map[string][]byte
+	// Generated are files derived from the results (plots): written over
+	// whatever the branch holds at their path. They alone never create the
+	// branch: without a new file in Files on a missing branch nothing is
+	// pushed.
+	Generated map[string][]byte
+	Message   string
+	Author    object.Signature
 	// MaxAttempts bounds the retries when the remote branch moves between
 	// fetch and push (default 5).
 	MaxAttempts int
@@ -228,6 +234,11 @@ func push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	}
 	if o.Branch == o.Base {
 		return nil, fmt.Errorf("push: branch %q is the base branch: results go through a pull request", o.Branch)
+	}
+	for p := range o.Generated {
+		if _, ok := o.Files[p]; ok {
+			return nil, fmt.Errorf("push: %s is both a result and a generated file", p)
+		}
 	}
 	max := o.MaxAttempts
 	if max <= 0 {
@@ -329,24 +340,35 @@ func pushOnce(ctx context.Context, o PushOptions, attempt int) (*PushResult, err
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		if err := fs.MkdirAll(path.Dir(p), 0o755); err != nil {
+		if err := writeFile(fs, p, data); err != nil {
 			return nil, err
-		}
-		f, err := fs.Create(p)
-		if err != nil {
-			return nil, err
-		}
-		_, werr := f.Write(data)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, werr
 		}
 		if _, err := wt.Add(p); err != nil {
 			return nil, fmt.Errorf("add %s: %w", p, err)
 		}
 		changed = true
+	}
+	if changed || branchExists {
+		gen := make([]string, 0, len(o.Generated))
+		for p := range o.Generated {
+			gen = append(gen, p)
+		}
+		sort.Strings(gen)
+		for _, p := range gen {
+			data := o.Generated[p]
+			if old, err := readFile(fs, p); err == nil && bytes.Equal(old, data) {
+				continue
+			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+			if err := writeFile(fs, p, data); err != nil {
+				return nil, err
+			}
+			if _, err := wt.Add(p); err != nil {
+				return nil, fmt.Errorf("add %s: %w", p, err)
+			}
+			changed = true
+		}
 	}
 	if !changed {
 		return &PushResult{Commit: parent.String(), Changed: false, BranchExists: branchExists}, nil
@@ -395,4 +417,22 @@ func readFile(fs billy.Filesystem, p string) ([]byte, error) {
 	}
 	defer f.Close()
 	return io.ReadAll(f)
+}
+
+func writeFile(fs billy.Filesystem, p string, data []byte) error {
+	if err := fs.MkdirAll(path.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := fs.Create(p)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write %s: %w", p, werr)
+	}
+	return nil
 }

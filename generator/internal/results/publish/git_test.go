@@ -178,6 +178,58 @@ func TestPushIdempotent(t *testing.T) {
 	}
 }
 
+// Generated files (plots) are replaced on the branch, committed only when
+// they differ, and never create a branch by themselves.
+func TestPushGenerated(t *testing.T) {
+	url, _ := gitServer(t)
+	ctx := context.Background()
+	a := map[string][]byte{"benchmarks/results/layers/gateway/r1.json": resultJSON(t, "gateway", "r1", 25)}
+	const plot = "benchmarks/results/layers/plots/latency.svg"
+	o := pushOpts(url, a)
+	o.Generated = map[string][]byte{plot: []byte("<svg>1</svg>\n")}
+	res, err := Push(ctx, o)
+	if err != nil || !res.Changed {
+		t.Fatalf("first push: %+v, %v", res, err)
+	}
+	_, n, files := branchFiles(t, url, "benchmarks/layers", "benchmarks/results/layers")
+	if string(files["plots/latency.svg"]) != "<svg>1</svg>\n" || files["gateway/r1.json"] == nil {
+		t.Fatalf("branch files %v", files)
+	}
+
+	// The same plot: nothing to commit.
+	again, err := Push(ctx, o)
+	if err != nil || again.Changed || again.Commit != res.Commit {
+		t.Errorf("re-run: %+v, %v", again, err)
+	}
+
+	// A redrawn plot replaces the old one in one more commit.
+	o.Generated = map[string][]byte{plot: []byte("<svg>2</svg>\n")}
+	third, err := Push(ctx, o)
+	if err != nil || !third.Changed {
+		t.Fatalf("redrawn plot: %+v, %v", third, err)
+	}
+	_, n3, files := branchFiles(t, url, "benchmarks/layers", "benchmarks/results/layers")
+	if n3 != n+1 || string(files["plots/latency.svg"]) != "<svg>2</svg>\n" {
+		t.Errorf("after the redraw: %d commits (was %d), plot %q", n3, n, files["plots/latency.svg"])
+	}
+
+	// Results already on main and only a plot: no branch is created.
+	onMain := pushOpts(url, map[string][]byte{"benchmarks/results/layers/baseline/r1.json": resultJSON(t, "baseline", "r1", 20)})
+	onMain.Branch = "benchmarks/other"
+	onMain.Generated = map[string][]byte{plot: []byte("<svg>3</svg>\n")}
+	res4, err := Push(ctx, onMain)
+	if err != nil || res4.Changed || res4.BranchExists {
+		t.Errorf("only a plot for a missing branch: %+v, %v", res4, err)
+	}
+
+	// A path cannot be both.
+	both := pushOpts(url, a)
+	both.Generated = map[string][]byte{"benchmarks/results/layers/gateway/r1.json": []byte("x")}
+	if _, err := Push(ctx, both); err == nil || !strings.Contains(err.Error(), "both a result and a generated file") {
+		t.Errorf("result and generated: %v", err)
+	}
+}
+
 // competingPush commits a file to the branch from another clone, as a
 // second publisher (or a person) would.
 func competingPush(t *testing.T, url, branch, file string) {

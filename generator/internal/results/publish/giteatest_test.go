@@ -55,6 +55,27 @@ func (g *giteaServer) status(t *testing.T, path string) int {
 	return resp.StatusCode
 }
 
+// get fetches a web URL of the Gitea as the admin and returns the body.
+func (g *giteaServer) get(t *testing.T, url string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token "+g.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	return b.Bytes()
+}
+
 // addUser creates a user who is not the admin and returns a token of
 // theirs that may write issues and read repositories.
 func (g *giteaServer) addUser(t *testing.T, name string) string {

@@ -42,7 +42,10 @@ type Options struct {
 // Outcome says what a publish did.
 type Outcome struct {
 	// Files are the new result files (repo-relative), sorted.
-	Files   []string
+	Files []string
+	// Plots are the report's plot files pushed with them (repo-relative,
+	// in the report's order).
+	Plots   []string
 	Push    *PushResult
 	PR      *PullRequest
 	Comment string
@@ -54,9 +57,11 @@ type Outcome struct {
 func CommentBody(md string) string { return report.Marker + "\n" + md }
 
 // Run publishes the experiment's new results: the files of the working
-// tree that BaseRef lacks are pushed to Branch, the pull request into
-// BaseBranch is opened or updated, and the report comment is created or
-// edited in place. Nothing new: nothing changes.
+// tree that BaseRef lacks are pushed to Branch with the report's plots
+// (<results>/<experiment>/plots/, replaced when redrawn), the pull request
+// into BaseBranch is opened or updated, and the report comment, its images
+// linked to the plots in the pushed commit, is created or edited in
+// place. Nothing new: nothing changes.
 func Run(ctx context.Context, o Options) (*Outcome, error) {
 	out, err := run(ctx, o)
 	return out, Redact(err, append([]string{o.Token}, URLSecrets(o.RemoteURL)...)...)
@@ -95,15 +100,16 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep, err := report.Build(report.Input{Experiment: o.Experiment, BaseRef: o.BaseBranch, Base: base, Current: cur, Layers: o.Layers})
+	rep, err := report.Build(report.Input{Experiment: o.Experiment, BaseRef: o.BaseBranch, Base: base, Current: cur, Layers: o.Layers, Plots: true})
 	if err != nil {
 		return nil, err
 	}
-	var md bytes.Buffer
-	if err := rep.Markdown(&md); err != nil {
-		return nil, err
+	generated := map[string][]byte{}
+	for _, p := range rep.Plots {
+		rel := path.Join(sub, report.PlotPath(p.File))
+		generated[rel] = p.SVG
+		out.Plots = append(out.Plots, rel)
 	}
-	out.Report = CommentBody(md.String())
 
 	// The forge is checked before anything is pushed: a wrong --api-url,
 	// --repo, --base or a read-only token leaves the remote untouched.
@@ -116,13 +122,33 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out.Push, err = Push(ctx, PushOptions{
 		URL: o.RemoteURL, Username: o.Username, Token: o.Token,
-		Branch: o.Branch, Base: o.BaseBranch, Files: files,
-		Message:     commitMessage(o.Experiment, out.Files),
+		Branch: o.Branch, Base: o.BaseBranch, Files: files, Generated: generated,
+		Message:     commitMessage(o.Experiment, out.Files, out.Plots),
 		MaxAttempts: o.MaxAttempts, Now: o.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
+	// The comment shows the plots as the pushed commit holds them: a link
+	// that stays right when later publishes move the branch. A forge that
+	// names no web address gets links relative to the repository root,
+	// which a comment cannot resolve (docs/results.md says so).
+	commit := out.Push.Commit
+	if !out.Push.BranchExists {
+		commit = ""
+	}
+	rep.PlotLink = func(file string) string {
+		rel := path.Join(sub, report.PlotPath(file))
+		if u := forge.RawURL(commit, rel); u != "" {
+			return u
+		}
+		return rel
+	}
+	var md bytes.Buffer
+	if err := rep.Markdown(&md); err != nil {
+		return nil, err
+	}
+	out.Report = CommentBody(md.String())
 	if !out.Push.BranchExists {
 		return out, nil // the base branch already has every file
 	}
@@ -138,11 +164,17 @@ func run(ctx context.Context, o Options) (*Outcome, error) {
 	return out, nil
 }
 
-func commitMessage(experiment string, files []string) string {
+func commitMessage(experiment string, files, plots []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "benchmarks: %d result(s) of %s\n\n", len(files), experiment)
 	for _, f := range files {
 		fmt.Fprintf(&b, "- %s\n", f)
+	}
+	if len(plots) > 0 {
+		b.WriteString("\nPlots of the report, drawn from them:\n\n")
+		for _, p := range plots {
+			fmt.Fprintf(&b, "- %s\n", p)
+		}
 	}
 	return b.String()
 }

@@ -1,8 +1,9 @@
 // Package report renders the Markdown benchmark report posted on a pull
 // request: per variant, the statistical comparison of the runs a change
 // adds against the results already on the base branch (with the cost
-// delta), a mermaid chart GitHub renders, and for layered compositions what
-// each layer adds to latency and cost.
+// delta), a mermaid chart GitHub renders, for layered compositions what
+// each layer adds to latency and cost, and, when asked, SVG plots
+// (results/plots) embedded as images.
 package report
 
 import (
@@ -13,10 +14,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/finops/tradeoff"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/format"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/cost"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/envdiff"
+	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/plots"
 	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/results/stats"
 )
 
@@ -33,6 +36,9 @@ type Input struct {
 	Base, Current map[string][]*results.Result
 	// Layers orders the variants of a layered composition; empty for none.
 	Layers []string
+	// Plots asks for the report's SVG plots (results/plots), embedded as
+	// images by Markdown.
+	Plots bool
 }
 
 // Report is the built report.
@@ -51,6 +57,14 @@ type Report struct {
 	// between the environments the baseline and the current runs recorded.
 	Environment []envdiff.Variant
 	Warnings    []string
+	// Plots are the drawn pictures (Input.Plots), to be kept at
+	// PlotPath(File) in the experiment's results folder; PlotNotes say
+	// which were left out and why.
+	Plots     []plots.Plot
+	PlotNotes []string
+	// PlotLink is the link Markdown gives a plot's file; unset, the path
+	// relative to the experiment's results folder (PlotPath).
+	PlotLink func(file string) string
 }
 
 // Variant is the comparison table of one variant.
@@ -191,7 +205,11 @@ func Build(in Input) (*Report, error) {
 		}
 		rep.Layers = ls
 	}
-	rep.Tradeoff = tradeoffSection(in.Experiment, in.Current, in.Layers)
+	var t *tradeoff.Tradeoff
+	rep.Tradeoff, t = tradeoffSection(in.Experiment, in.Current, in.Layers)
+	if in.Plots {
+		rep.Plots, rep.PlotNotes = drawPlots(in, t)
+	}
 	sort.Strings(warns)
 	rep.Warnings = uniq(warns)
 	return rep, nil
@@ -334,6 +352,7 @@ func (rep *Report) Markdown(w io.Writer) error {
 		fmt.Fprintf(&b, "\n### Layers\n\n%s\n", rep.LayersNote)
 	}
 	b.WriteString(rep.Tradeoff)
+	rep.plotsSection(&b)
 	if len(rep.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, w := range rep.Warnings {

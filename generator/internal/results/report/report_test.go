@@ -109,6 +109,7 @@ func TestReportGolden(t *testing.T) {
 			"observability": current(runs("observability", 3, 16, 34, 0.19)),
 		},
 		Layers: []string{"baseline", "gateway", "mesh", "observability"},
+		Plots:  true,
 	}
 	rep, err := Build(in)
 	if err != nil {
@@ -128,8 +129,17 @@ func TestReportGolden(t *testing.T) {
 		}
 	}
 	golden.File(t, "testdata/report.golden.md", buf.Bytes())
+	files := map[string][]byte{}
+	for _, p := range rep.Plots {
+		files[p.File] = p.SVG
+	}
+	golden.Dir(t, "testdata/report-plots", files)
 	out := buf.String()
-	for _, s := range []string{"```mermaid\nxychart-beta\n", "| gateway | 6 |", "No baseline for this variant yet"} {
+	for _, s := range []string{"```mermaid\nxychart-beta\n", "| gateway | 6 |", "No baseline for this variant yet",
+		"![layers: latency by percentile](plots/latency.svg)\n",
+		"![layers: p99 latency against monthly cost, Pareto frontier](plots/tradeoff.svg)\n",
+		"![layers/gateway: p99 latency over the stored runs, change points marked](plots/trend-gateway-p99-latency.svg)\n",
+	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("report lacks %q", s)
 		}
@@ -207,5 +217,42 @@ func TestReportOtherUnit(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The report links its plots where the caller keeps them; without Plots
+// it draws none and has no Plots section.
+func TestReportPlotLinks(t *testing.T) {
+	in := Input{Experiment: "layers", Current: map[string][]*results.Result{"a": runs("a", 6, 10, 20, 0.1), "b": runs("b", 2, 12, 25, 0.2)}, Plots: true}
+	rep, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range rep.Plots {
+		names = append(names, p.File)
+	}
+	if got := strings.Join(names, " "); got != "latency.svg tradeoff.svg trend-a-p99-latency.svg trend-b-p99-latency.svg" {
+		t.Errorf("plots %s", got)
+	}
+	rep.PlotLink = func(file string) string {
+		return "https://forge.example.test/o/r/raw/abc/benchmarks/results/layers/plots/" + file
+	}
+	var b bytes.Buffer
+	if err := rep.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "(https://forge.example.test/o/r/raw/abc/benchmarks/results/layers/plots/tradeoff.svg)") || !strings.Contains(b.String(), "```mermaid") {
+		t.Errorf("report:\n%s", b.String())
+	}
+	in.Plots = false
+	rep, err = Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	rep.Markdown(&b)
+	if len(rep.Plots) != 0 || strings.Contains(b.String(), "### Plots") {
+		t.Errorf("plots drawn unasked: %d", len(rep.Plots))
 	}
 }
