@@ -190,14 +190,44 @@ func (e *Env) WaitAppExcept(t testing.TB, name, rev string, timeout time.Duratio
 
 // Sync starts a sync operation on an Application, as `argocd app sync`
 // does (it sets the operation field the application controller acts on).
+// An operation still running, such as one waiting out its retry backoff,
+// is terminated first, as `argocd app terminate-op` does: else the new
+// sync would wait for the old one's next retry.
 func (e *Env) Sync(ctx context.Context, name string) error {
+	api := e.Dyn.Resource(Applications).Namespace(local.ArgoCDNamespace)
+	a, err := api.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	if _, running, _ := unstructured.NestedMap(a.Object, "operation"); running {
+		term := []byte(`{"status":{"operationState":{"phase":"Terminating"}}}`)
+		if _, err := api.Patch(ctx, name, types.MergePatchType, term, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("terminate the running operation of %s: %w", name, err)
+		}
+		wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		for {
+			a, err := api.Get(wait, name, metav1.GetOptions{})
+			if err != nil {
+				return fmt.Errorf("%s: the terminated operation did not end: %w", name, err)
+			}
+			if _, running, _ := unstructured.NestedMap(a.Object, "operation"); !running {
+				break
+			}
+			select {
+			case <-wait.Done():
+				return fmt.Errorf("%s: the terminated operation did not end in 30 s (%s)", name, State(a))
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
 	patch := map[string]any{"operation": map[string]any{
 		"initiatedBy": map[string]any{"username": "e2e"},
 		"sync":        map[string]any{"syncStrategy": map[string]any{"hook": map[string]any{}}},
 		"retry":       map[string]any{"limit": 2},
 	}}
 	b, _ := json.Marshal(patch)
-	_, err := e.Dyn.Resource(Applications).Namespace(local.ArgoCDNamespace).Patch(ctx, name, types.MergePatchType, b, metav1.PatchOptions{})
+	_, err = api.Patch(ctx, name, types.MergePatchType, b, metav1.PatchOptions{})
 	return err
 }
 
