@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
@@ -113,6 +114,8 @@ func validateBuiltin(gvk schema.GroupVersionKind, obj runtime.Object) field.Erro
 		nameFn = apimachineryvalidation.NameIsDNSLabel
 	case "Service":
 		nameFn = apimachineryvalidation.NameIsDNS1035Label
+	case "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+		nameFn = rbacName
 	}
 	errs := apimachineryvalidation.ValidateObjectMetaAccessor(acc, namespaced, nameFn, md)
 
@@ -397,6 +400,18 @@ func validatePVC(pvc *corev1.PersistentVolumeClaim) field.ErrorList {
 
 // validateRoleRef mirrors the roleRef and subject rules of ValidateRoleBinding and
 // ValidateClusterRoleBinding.
+// rbacName is how the API server validates the names of roles and
+// bindings, and a binding's roleRef.name: a path segment name, so
+// "system:auth-delegator" or "trust-manager:leaderelection" are valid
+// (k8s.io/kubernetes@v1.37.2 pkg/apis/rbac/validation: ValidateRBACName
+// is content.IsPathSegmentName).
+func rbacName(name string, prefix bool) []string {
+	if prefix {
+		return content.IsPathSegmentPrefix(name)
+	}
+	return content.IsPathSegmentName(name)
+}
+
 func validateRoleRef(ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced bool) field.ErrorList {
 	var errs field.ErrorList
 	p := field.NewPath("roleRef")
@@ -413,7 +428,7 @@ func validateRoleRef(ref rbacv1.RoleRef, subjects []rbacv1.Subject, namespaced b
 	if ref.Name == "" {
 		errs = append(errs, field.Required(p.Child("name"), ""))
 	} else {
-		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(ref.Name, false) {
+		for _, msg := range rbacName(ref.Name, false) {
 			errs = append(errs, field.Invalid(p.Child("name"), ref.Name, msg))
 		}
 	}

@@ -230,6 +230,65 @@ func TestEstimateFigures(t *testing.T) {
 	}
 }
 
+// TestEstimateSharedMesh: a namespace injected by a mesh whose proxy
+// resources are a shared set's values (Linkerd's control plane) prices no
+// sidecar, and says so on the components with pods there, not on the
+// others.
+func TestEstimateSharedMesh(t *testing.T) {
+	f := labTree()
+	f["apps/mesh/web/namespaces.yaml"] = []byte(hdr + `apiVersion: v1
+kind: Namespace
+metadata:
+  name: web
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  labels:
+    istio.io/rev: web
+  name: web-mesh
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  annotations:
+    linkerd.io/inject: enabled
+  name: web-plain
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  annotations:
+    linkerd.io/inject: enabled
+  name: web-linkerd
+`)
+	f["apps/mesh/web/values/linkerd/app.yaml"] = []byte(hdr + "replicaCount: 3\n")
+	f["apps/mesh/web/linkerd/app/kustomization.yaml"] = []byte(hdr + "resources:\n- deployment.yaml\n")
+	f["apps/mesh/web/linkerd/app/deployment.yaml"] = []byte(hdr + deployment)
+	r, err := Estimate(f, Options{Prices: prices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := find(t, r, "linkerd", "app")
+	near(t, "linkerd/app cpu", app.CPURequestCores, 3*2)
+	for _, w := range app.Workloads {
+		if w.Kind == "sidecar" {
+			t.Errorf("a sidecar priced without a proxy template: %+v", w)
+		}
+	}
+	if !hasReason(r, "linkerd", "app", "sidecars of its pods in web-linkerd (linkerd.io/inject=enabled) are not priced: the proxy's resources are the values of a shared control plane") {
+		t.Errorf("shared mesh's sidecars not listed: %+v", r.NotPriced)
+	}
+	// The plain variant's Job has no workload to mesh; the Istio variant
+	// has its own template, priced as before.
+	if ist := find(t, r, "mesh", "istiod"); ist.CPURequestCores != 2*1+5*0.5+0.25 {
+		t.Errorf("istiod's sidecars: %v cores", ist.CPURequestCores)
+	}
+	if hasReason(r, "plain", "app", "shared control plane") || hasReason(r, "mesh", "app", "shared control plane") {
+		t.Errorf("listed where no pod is meshed by a shared control plane: %+v", r.NotPriced)
+	}
+}
+
 // TestEstimateJobToACount: a Job that runs to a count of operations has no
 // declared load time: its run is left out of the cost, its deadline kept
 // in the most it can cost, and it is counted.

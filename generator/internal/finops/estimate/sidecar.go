@@ -47,8 +47,30 @@ func injectedNamespaces(files Files, file string) (map[string]string, error) {
 
 // sidecars prices each proxy template a variant's mesh sets once per pod
 // of the variant's rendered workloads when its namespace is injected, on
-// the mesh's component; otherwise it is listed as not priced.
+// the mesh's component; otherwise it is listed as not priced. A namespace
+// injected by a mesh no component of its own configures (a shared
+// control plane, lab.shared, whose values hold the proxy's resources)
+// has its pods' sidecars listed as not priced on each component with
+// pods there.
 func sidecars(experiment string, comps []Component, injected map[string]string) {
+	templated := map[string]bool{} // variants with a proxy template
+	for _, c := range comps {
+		if len(c.sidecars) > 0 {
+			templated[c.Variant] = true
+		}
+	}
+	for i := range comps {
+		c := &comps[i]
+		ns := experiment
+		if c.Variant != "" {
+			ns += "-" + c.Variant
+		}
+		how, ok := injected[ns]
+		if !ok || templated[c.Variant] || len(c.Workloads) == 0 {
+			continue
+		}
+		c.NotPriced = append(c.NotPriced, "sidecars of its pods in "+ns+" ("+how+") are not priced: the proxy's resources are the values of a shared control plane (lab.shared), not of this experiment")
+	}
 	for i := range comps {
 		c := &comps[i]
 		for _, sc := range c.sidecars {

@@ -182,7 +182,8 @@ func (s *Source) checkClusters(add adder) {
 // one chart's cluster-scoped objects on a cluster: two units of a chart
 // whose objects have fixed names (clusterObjects: "fixed"), or of a chart
 // naming them after the release (clusterObjects: "release") with the same
-// fullname. Every variant of an experiment runs beside the others, and a
+// fullname, or of a chart naming them after its revision (clusterObjects:
+// "revision") with the same revision. Every variant of an experiment runs beside the others, and a
 // shared set runs once however many experiments require it. The problem
 // is reported at the conduct entry of the experiment bringing the second
 // copy.
@@ -199,6 +200,8 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 			return id, "cluster-scoped objects of fixed names (clusterObjects: \"fixed\": CRDs, webhook configurations)", true
 		case model.ClusterObjectsRelease:
 			return id + " " + u.Component.Fullname(), fmt.Sprintf("cluster-scoped objects named after the fullname %q (clusterObjects: \"release\")", u.Component.Fullname()), true
+		case model.ClusterObjectsRevision:
+			return id + " revision " + u.Component.Revision(), fmt.Sprintf("cluster-scoped objects named after the revision %q (clusterObjects: \"revision\")", u.Component.Revision()), true
 		}
 		return "", "", false
 	}
@@ -230,8 +233,11 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 				continue
 			}
 			fix := "give one a fullnameOverride of its own"
-			if u.Component.ClusterObjectsOf() == model.ClusterObjectsFixed {
+			switch u.Component.ClusterObjectsOf() {
+			case model.ClusterObjectsFixed:
 				fix = "move the chart into a shared component set (lab.shared) that both require"
+			case model.ClusterObjectsRevision:
+				fix = "give one a revision of its own"
 			}
 			add(p, "cluster %q would get chart %s twice, and it renders %s: %s of %s (%s) and %s of %s (%s) would each own the same objects, and removing one deletes the other's; %s, or conduct them on different clusters",
 				cluster, chartName(u.Component), what, o.Where(), o.Owner(), o.File(), u.Where(), u.Owner(), u.File(), fix)

@@ -164,7 +164,8 @@ type Chart struct {
 	Name       string `json:"name"`
 	Version    string `json:"version"`
 	// ClusterObjects is how the chart names its cluster-scoped objects:
-	// ClusterObjectsFixed, ClusterObjectsRelease, or "" (none).
+	// ClusterObjectsFixed, ClusterObjectsRelease, ClusterObjectsRevision,
+	// or "" (none).
 	ClusterObjects string `json:"clusterObjects,omitempty"`
 }
 
@@ -172,6 +173,9 @@ type Chart struct {
 const (
 	ClusterObjectsFixed   = "fixed"
 	ClusterObjectsRelease = "release"
+	// ClusterObjectsRevision: every name derives from the values'
+	// revision (an Istio control-plane revision).
+	ClusterObjectsRevision = "revision"
 )
 
 // ClusterObjectsNone is a component's claim that its values turn the
@@ -200,6 +204,13 @@ func (c *Component) Fullname() string {
 		return s
 	}
 	return c.Name
+}
+
+// Revision is the name a chart's revision-named objects derive from: the
+// values' revision ("" for none, the default revision).
+func (c *Component) Revision() string {
+	s, _ := c.Values["revision"].(string)
+	return s
 }
 
 // IgnoreDifference mirrors #IgnoreDifference (ArgoCD's field of that name).

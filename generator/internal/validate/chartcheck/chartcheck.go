@@ -179,7 +179,8 @@ func (r *rendered) validate(v *validate.Validator, rep *Report, add func(string,
 	}
 	claim := r.u.Component.ClusterObjectsOf()
 	full := r.u.Component.Fullname()
-	var fixed []string
+	rev := r.u.Component.Revision()
+	var fixed, unrevised []string
 	for _, o := range r.objects {
 		gvk := o.GroupVersionKind()
 		scoped, known := vv.ClusterScoped(gvk)
@@ -191,12 +192,17 @@ func (r *rendered) validate(v *validate.Validator, rep *Report, add func(string,
 		if o.GetKind() == "CustomResourceDefinition" || !strings.Contains(o.GetName(), full) {
 			fixed = append(fixed, what)
 		}
+		if o.GetKind() == "CustomResourceDefinition" || rev == "" || !strings.Contains(o.GetName(), rev) {
+			unrevised = append(unrevised, what)
+		}
 	}
 	switch {
 	case len(r.scoped) > 0 && claim == "":
 		add("%s: renders cluster-scoped objects (%s) but claims none: set clusterObjects (\"fixed\" or \"release\") on the chart or the component, so load can refuse two copies on one cluster", r.label, list(r.scoped))
 	case len(fixed) > 0 && claim == model.ClusterObjectsRelease:
 		add("%s: clusterObjects is \"release\", but %s do not derive from the fullname %q: the claim is \"fixed\"", r.label, strings.Join(fixed, ", "), full)
+	case len(unrevised) > 0 && claim == model.ClusterObjectsRevision:
+		add("%s: clusterObjects is \"revision\", but %s do not derive from the revision %q: the claim is \"fixed\"", r.label, strings.Join(unrevised, ", "), rev)
 	}
 	return nil
 }

@@ -16,7 +16,10 @@ import (
 // when the chart's templates refer to it: `.Values.a.b` spelled out, or,
 // below a map the templates take whole (`.Values.a` in a with, range or
 // index), its own name as a field (.b) or a string ("b"). What is read
-// but not defaulted is taken whole: nothing below it is reported. It is a
+// but not defaulted is taken whole: nothing below it is reported; so is
+// what lies below a map the templates serialise whole (toYaml, toJson of
+// .Values.a: resources with a default of limits.memory passes
+// limits.cpu on too). It is a
 // reading of the template text, not of Helm's evaluation: a key built at
 // render time (index with a variable) is missed. A key naming a subchart
 // (its name or alias) is checked against that subchart; global is Helm's.
@@ -71,7 +74,7 @@ func unused(ch *chart.Chart, defaults, values map[string]any, prefix string, out
 func walk(text string, defaults map[string]any, key string, val any, path []string, prefix string, out *[]string) {
 	dv, ok := defaults[key]
 	if !ok {
-		if !read(text, path) {
+		if !read(text, path) && !serialised(text, path) {
 			*out = append(*out, prefix+strings.Join(path, "."))
 		}
 		return
@@ -98,6 +101,42 @@ func read(text string, path []string) bool {
 	return takesWhole(text, ".Values."+strings.Join(parent, ".")) &&
 		(refers(text, "."+last) || strings.Contains(text, `"`+last+`"`))
 }
+
+// serialised tells whether the templates pass a map above path on whole
+// into YAML or JSON (toYaml .Values.a, .Values.a | toYaml), so every key
+// below it reaches the rendered object.
+func serialised(text string, path []string) bool {
+	for i := len(path) - 1; i >= 1; i-- {
+		ref := ".Values." + strings.Join(path[:i], ".")
+		for _, fn := range serialisers {
+			if refers(text, fn+" "+ref) || refers(text, fn+" $"+ref) {
+				return true
+			}
+		}
+		for j := 0; ; {
+			k := strings.Index(text[j:], ref)
+			if k < 0 {
+				break
+			}
+			end := j + k + len(ref)
+			if end < len(text) && identChar(text[end]) || end < len(text) && text[end] == '.' {
+				j = end
+				continue
+			}
+			rest := strings.TrimLeft(text[end:], " ")
+			for _, fn := range serialisers {
+				if strings.HasPrefix(rest, "| "+fn) || strings.HasPrefix(rest, "|"+fn) {
+					return true
+				}
+			}
+			j = end
+		}
+	}
+	return false
+}
+
+// serialisers are the template functions that write a value out whole.
+var serialisers = []string{"toYaml", "toJson", "toPrettyJson", "toRawJson"}
 
 // takesWhole tells whether the templates take the map at ref as a whole
 // (with, range, index, toYaml): ref not followed by a field of it.

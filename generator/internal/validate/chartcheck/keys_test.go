@@ -26,12 +26,17 @@ func TestUnused(t *testing.T) {
 			"extra":     nil,
 			"service":   map[string]any{"spec": map[string]any{"type": "ClusterIP"}},
 			"store":     map[string]any{"user": "app"},
+			// Defaults with some keys, serialised whole by the templates.
+			"podResources": map[string]any{"limits": map[string]any{"memory": "1Gi"}},
+			"sidecar":      map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "1m"}}, "image": "s"},
 		},
 		Templates: []*chart.File{tmpl("app.yaml", `
 image: {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- if .Values.debugMode }}debug: true{{ end }}
 {{- with .Values.probes }}{{ index . "liveness" }}{{ end }}
 type: {{ .Values.service.spec.type }}
+resources: {{- toYaml .Values.podResources | nindent 2 }}
+sidecar: {{ .Values.sidecar.resources | toJson }}
 {{ .Values.imageTag }}`)},
 	}
 	top.SetDependencies(sub)
@@ -43,7 +48,12 @@ type: {{ .Values.service.spec.type }}
 		"probes":    map[string]any{"liveness": 1, "ready": 2}, // read whole
 		"service":   map[string]any{"type": "NodePort"},        // another chart generation's key
 		"img":       "x",                                       // .Values.imageTag is not .Values.img
-		"global":    map[string]any{"anything": 1},
+		// limits.cpu beside the default limits.memory, written out whole
+		// by toYaml; the same through a pipe to toJson; sidecar.tag is
+		// beside a map that is serialised, not below it.
+		"podResources": map[string]any{"limits": map[string]any{"cpu": "1", "memory": "2Gi"}},
+		"sidecar":      map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "1Mi"}}, "tag": "t"},
+		"global":       map[string]any{"anything": 1},
 		"store": map[string]any{
 			"port": 1, "user": "u", // defaulted by the subchart and by the parent
 			"tls":  map[string]any{"cert": "c", "key": "k"}, // read through with
@@ -52,7 +62,7 @@ type: {{ .Values.service.spec.type }}
 	}
 	got := Unused(top, values)
 	// probes and store.tls are read whole (with): nothing below them counts.
-	want := []string{"image.pullPolicy", "img", "service.type", "store.host"}
+	want := []string{"image.pullPolicy", "img", "service.type", "sidecar.tag", "store.host"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Unused = %q\nwant      %q", got, want)
 	}
