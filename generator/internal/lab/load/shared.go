@@ -43,6 +43,17 @@ func (s *Source) checkShared(add adder) {
 		sh := lab.Shared[sn]
 		sp := func(more ...string) cue.Path { return sel(append([]string{"shared", sn}, more...)...) }
 		checkList(sh.Requires, sp("requires"), sn)
+		// All sets of a cluster sync from one ApplicationSet whose
+		// RollingSync steps are the sync waves: a set that syncs before
+		// a set it requires fails, and its step never turns Healthy, so
+		// the required set's step is never reached.
+		for i, rn := range sh.Requires {
+			if r := lab.Shared[rn]; r != nil && rn != sn {
+				if lo, hi := minWave(sh.Components), maxWave(r.Components); lo <= hi {
+					add(sp("requires").Append(cue.Index(i)), "shared set %q requires %q, but syncs from wave %d, not after %q's last wave %d: RollingSync would wait on %q forever; give its components later sync waves", sn, rn, lo, rn, hi, sn)
+				}
+			}
+		}
 		if !lab.OwnsNamespace(sh.Namespace) {
 			add(sp("namespace"), "namespace %q belongs to the cluster or to ArgoCD, not to the lab: a shared set needs a namespace of its own", sh.Namespace)
 		}
@@ -279,4 +290,24 @@ func chartName(c *model.Component) string {
 		return c.Chart.Name
 	}
 	return c.Path
+}
+
+func minWave(cs map[string]*model.Component) int {
+	w, first := 0, true
+	for _, c := range cs {
+		if first || c.SyncWave < w {
+			w, first = c.SyncWave, false
+		}
+	}
+	return w
+}
+
+func maxWave(cs map[string]*model.Component) int {
+	w, first := 0, true
+	for _, c := range cs {
+		if first || c.SyncWave > w {
+			w, first = c.SyncWave, false
+		}
+	}
+	return w
 }
