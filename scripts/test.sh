@@ -44,5 +44,31 @@ bash scripts/services.sh install
 bash scripts/postgres.sh install
 export LAB_REQUIRE_TOOLS=1
 
+# The fuzz targets run a few seconds each beside the tests (LAB_FUZZTIME,
+# default 2s; 0 skips them): the end-to-end test mostly waits on its
+# controllers, so the two share the machine's cores at little cost. The
+# committed corpora also replay in go test itself.
+fuzztime=${LAB_FUZZTIME:-2s}
+fuzzpid=
+fuzzlog=$(mktemp)
+trap '[[ -n $fuzzpid ]] && kill "$fuzzpid" 2>/dev/null; rm -f "$fuzzlog"' EXIT
+if [[ $fuzztime != 0 ]]; then
+	step "fuzz ($fuzztime a target, beside go test)"
+	FUZZTIME=$fuzztime bash scripts/fuzz.sh >"$fuzzlog" 2>&1 &
+	fuzzpid=$!
+fi
+
 step "go test"
 go test -count=1 -timeout 20m ./...
+
+if [[ -n $fuzzpid ]]; then
+	if ! wait "$fuzzpid"; then
+		fuzzpid=
+		cat "$fuzzlog"
+		echo "fuzzing found a failing input (see above)"
+		exit 1
+	fi
+	fuzzpid=
+	tail -n 1 "$fuzzlog"
+fi
+step "done"
