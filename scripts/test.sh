@@ -54,7 +54,8 @@ fuzzlog=$(mktemp)
 trap '[[ -n $fuzzpid ]] && kill "$fuzzpid" 2>/dev/null; rm -f "$fuzzlog"' EXIT
 if [[ $fuzztime != 0 ]]; then
 	step "fuzz ($fuzztime a target, beside go test)"
-	FUZZTIME=$fuzztime bash scripts/fuzz.sh >"$fuzzlog" 2>&1 &
+	# Niced: the tests keep their pace, the fuzzer takes what they leave.
+	FUZZTIME=$fuzztime nice -n 10 bash scripts/fuzz.sh >"$fuzzlog" 2>&1 &
 	fuzzpid=$!
 fi
 
