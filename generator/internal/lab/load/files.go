@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -37,6 +38,10 @@ func checkFiles(root string, edits map[string][]byte) Errors {
 		want, ok := packages[dir]
 		if !ok {
 			errs = append(errs, Error{File: rel, Line: 1, Col: 1, Msg: "CUE outside the lab: the lab's CUE lives directly in phases/ (package phases) and schema/ (package schema); move or remove this file"})
+			return
+		}
+		if line, col, b, bad := invalidUTF8(src); bad {
+			errs = append(errs, Error{File: rel, Line: line, Col: col, Msg: fmt.Sprintf("byte 0x%02x is not UTF-8: CUE files are UTF-8 text (re-save the file as UTF-8)", b)})
 			return
 		}
 		f, err := parser.ParseFile(rel, src, parser.PackageClauseOnly)
@@ -111,6 +116,27 @@ func checkFiles(root string, edits map[string][]byte) Errors {
 	}
 	errs.sort()
 	return errs
+}
+
+// invalidUTF8 finds the first byte of src that is not valid UTF-8: its
+// line and column (1-based, columns in bytes, as CUE counts them) and the
+// byte. CUE's own error for such a file has no position.
+func invalidUTF8(src []byte) (line, col int, b byte, bad bool) {
+	if utf8.Valid(src) {
+		return 0, 0, 0, false
+	}
+	line, start := 1, 0
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return line, i - start + 1, src[i], true
+		}
+		if src[i] == '\n' {
+			line, start = line+1, i+1
+		}
+		i += n
+	}
+	return 0, 0, 0, false
 }
 
 func packageName(f *ast.File) string {
