@@ -22,20 +22,30 @@ lab: schema.#Lab & {
 }
 `
 
+// smallLab is a lab of one phases/ file (fuzzLab) with the repository's
+// schema, in a temporary folder.
+func smallLab(tb testing.TB) string {
+	tb.Helper()
+	repo := golden.RepoRoot(tb)
+	root := tb.TempDir()
+	for _, d := range []string{"cue.mod", "schema"} {
+		if err := os.CopyFS(filepath.Join(root, d), os.DirFS(filepath.Join(repo, d))); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "phases"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "phases", "lab.cue"), []byte(fuzzLab), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
 // FuzzLoad feeds arbitrary CUE as a phases/ file of a small lab: load
 // never panics, and every problem it reports names a file.
 func FuzzLoad(f *testing.F) {
-	repo := golden.RepoRoot(f)
-	root := f.TempDir()
-	for _, d := range []string{"cue.mod", "schema"} {
-		if err := os.CopyFS(filepath.Join(root, d), os.DirFS(filepath.Join(repo, d))); err != nil {
-			f.Fatal(err)
-		}
-	}
-	os.MkdirAll(filepath.Join(root, "phases"), 0o755)
-	if err := os.WriteFile(filepath.Join(root, "phases", "lab.cue"), []byte(fuzzLab), 0o644); err != nil {
-		f.Fatal(err)
-	}
+	root := smallLab(f)
 	for _, seed := range []string{
 		"package phases\n",
 		"package phases\n\nlab: conduct: hub: []\n",

@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/illm-k8s-ai-lab/illm-k8s-ai-lab/generator/internal/testsupport/golden"
 )
 
 func TestInvalidUTF8(t *testing.T) {
@@ -34,19 +32,7 @@ func TestInvalidUTF8(t *testing.T) {
 // A phases/ file saved in Latin-1 is refused at its first non-UTF-8
 // byte, with its line and column (CUE's own message has neither).
 func TestLoadNotUTF8(t *testing.T) {
-	repo := golden.RepoRoot(t)
-	root := t.TempDir()
-	for _, d := range []string{"cue.mod", "schema"} {
-		if err := os.CopyFS(filepath.Join(root, d), os.DirFS(filepath.Join(repo, d))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.MkdirAll(filepath.Join(root, "phases"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "phases", "lab.cue"), []byte(fuzzLab), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := smallLab(t)
 	latin1 := "package phases\n\n// R\xe9sum\xe9 of the lab\nlab: description: \"x\"\n"
 	if err := os.WriteFile(filepath.Join(root, "phases", "notes.cue"), []byte(latin1), 0o644); err != nil {
 		t.Fatal(err)

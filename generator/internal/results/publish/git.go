@@ -12,9 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -324,13 +326,18 @@ func pushOnce(ctx context.Context, o PushOptions, attempt int) (*PushResult, err
 	if err != nil {
 		return nil, err
 	}
-	paths := make([]string, 0, len(o.Files))
-	for p := range o.Files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	changed := false
-	for _, p := range paths {
+	stage := func(p string, data []byte) error {
+		if err := writeFile(fs, p, data); err != nil {
+			return err
+		}
+		if _, err := wt.Add(p); err != nil {
+			return fmt.Errorf("add %s: %w", p, err)
+		}
+		changed = true
+		return nil
+	}
+	for _, p := range slices.Sorted(maps.Keys(o.Files)) {
 		data := o.Files[p]
 		if old, err := readFile(fs, p); err == nil {
 			if !bytes.Equal(old, data) {
@@ -340,34 +347,23 @@ func pushOnce(ctx context.Context, o PushOptions, attempt int) (*PushResult, err
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		if err := writeFile(fs, p, data); err != nil {
+		if err := stage(p, data); err != nil {
 			return nil, err
 		}
-		if _, err := wt.Add(p); err != nil {
-			return nil, fmt.Errorf("add %s: %w", p, err)
-		}
-		changed = true
 	}
+	// Generated files (plots) are replaced when redrawn, and never make a
+	// branch by themselves.
 	if changed || branchExists {
-		gen := make([]string, 0, len(o.Generated))
-		for p := range o.Generated {
-			gen = append(gen, p)
-		}
-		sort.Strings(gen)
-		for _, p := range gen {
+		for _, p := range slices.Sorted(maps.Keys(o.Generated)) {
 			data := o.Generated[p]
 			if old, err := readFile(fs, p); err == nil && bytes.Equal(old, data) {
 				continue
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, err
 			}
-			if err := writeFile(fs, p, data); err != nil {
+			if err := stage(p, data); err != nil {
 				return nil, err
 			}
-			if _, err := wt.Add(p); err != nil {
-				return nil, fmt.Errorf("add %s: %w", p, err)
-			}
-			changed = true
 		}
 	}
 	if !changed {
