@@ -186,6 +186,76 @@ func (s *Source) checkClusters(add adder) {
 		checkProvider("a CNI (cni: \"none\")", "cni", cl.CNI == "none", cnis)
 		checkProvider("kube-proxy (kubeProxy: false)", "kubeProxy", !cl.KubeProxy, proxies)
 		s.checkClusterObjects(cn, add)
+		s.checkAPIs(cn, add)
+	}
+}
+
+// checkAPIs refuses a conduct list where an experiment, or a shared set it
+// brings, needs API groups (needsAPIs) that no component conducted on the
+// cluster installs (providesAPIs): its objects would wait for CRDs that
+// never come. The problem is reported at the conduct entry of the
+// experiment, naming who in the lab provides the group.
+func (s *Source) checkAPIs(cluster string, add adder) {
+	lab := s.Lab
+	provided := map[string]bool{}
+	for _, e := range lab.Conducted(cluster) {
+		for _, u := range e.Units() {
+			for _, g := range u.Component.ProvidesAPIs {
+				provided[g] = true
+			}
+		}
+	}
+	for _, sh := range lab.SharedOn(cluster) {
+		for _, u := range sh.Units() {
+			for _, g := range u.Component.ProvidesAPIs {
+				provided[g] = true
+			}
+		}
+	}
+	providers := func(g string) string {
+		var out []string
+		for _, e := range lab.Experiments() {
+			for _, u := range e.Units() {
+				if slices.Contains(u.Component.ProvidesAPIs, g) {
+					out = append(out, fmt.Sprintf("%s of experiment %q", u.Where(), e.Name))
+				}
+			}
+		}
+		for _, sh := range lab.SharedSets() {
+			for _, u := range sh.Units() {
+				if slices.Contains(u.Component.ProvidesAPIs, g) {
+					out = append(out, fmt.Sprintf("%s of shared set %q", u.Where(), sh.Name))
+				}
+			}
+		}
+		if len(out) == 0 {
+			return "nothing in the lab provides it"
+		}
+		return "provided by " + strings.Join(out, ", ")
+	}
+	seen := map[string]bool{}
+	for i, en := range lab.Conduct[cluster] {
+		e, ok := lab.Experiment(en)
+		if !ok || seen[en] {
+			continue
+		}
+		seen[en] = true
+		p := sel("conduct", cluster).Append(cue.Index(i))
+		type need struct{ group, who string }
+		var needs []need
+		for _, g := range e.NeedsAPIs {
+			needs = append(needs, need{g, fmt.Sprintf("experiment %q", en)})
+		}
+		for _, sh := range lab.Needs([]*model.Experiment{e}) {
+			for _, g := range sh.NeedsAPIs {
+				needs = append(needs, need{g, fmt.Sprintf("shared set %q, which experiment %q requires,", sh.Name, en)})
+			}
+		}
+		for _, n := range needs {
+			if !provided[n.group] {
+				add(p, "on cluster %q, %s needs the CRDs of API group %s, and nothing conducted on the cluster installs them (%s): conduct it on %q as well", cluster, n.who, n.group, providers(n.group), cluster)
+			}
+		}
 	}
 }
 

@@ -63,6 +63,8 @@ type Shared struct {
 	NamespaceAnnotations map[string]string     `json:"namespaceAnnotations"`
 	Components           map[string]*Component `json:"components"`
 	Requires             []string              `json:"requires"`
+	// NeedsAPIs are API groups another unit on the cluster must provide.
+	NeedsAPIs []string `json:"needsAPIs"`
 
 	// Source is the repo-relative CUE file that declares it (set by load).
 	Source string `json:"-"`
@@ -96,16 +98,18 @@ type Experiment struct {
 	CostCenter  string `json:"costCenter,omitempty"`
 	// NamespaceLabels and NamespaceAnnotations are added to every
 	// namespace of the experiment.
-	NamespaceLabels      map[string]string     `json:"namespaceLabels"`
-	NamespaceAnnotations map[string]string     `json:"namespaceAnnotations"`
-	Requires             []string              `json:"requires"`
-	Components           map[string]*Component `json:"components"`
-	Variants             map[string]*Variant   `json:"variants"`
-	Measure              Measure               `json:"measure"`
-	Cost                 CostQuestion          `json:"cost"`
-	Compare              Compare               `json:"compare"`
-	Benchmark            *Benchmark            `json:"benchmark,omitempty"`
-	ADRs                 []string              `json:"adrs"`
+	NamespaceLabels      map[string]string `json:"namespaceLabels"`
+	NamespaceAnnotations map[string]string `json:"namespaceAnnotations"`
+	Requires             []string          `json:"requires"`
+	// NeedsAPIs are API groups another unit on the cluster must provide.
+	NeedsAPIs  []string              `json:"needsAPIs"`
+	Components map[string]*Component `json:"components"`
+	Variants   map[string]*Variant   `json:"variants"`
+	Measure    Measure               `json:"measure"`
+	Cost       CostQuestion          `json:"cost"`
+	Compare    Compare               `json:"compare"`
+	Benchmark  *Benchmark            `json:"benchmark,omitempty"`
+	ADRs       []string              `json:"adrs"`
 
 	// Phase is the name of the phase holding the experiment (set by load).
 	Phase string `json:"-"`
@@ -138,6 +142,8 @@ type Component struct {
 	Rendered *bool `json:"rendered,omitempty"`
 	// Requires names the shared components it needs.
 	Requires []string `json:"requires"`
+	// ProvidesAPIs are the API groups whose CRDs it installs.
+	ProvidesAPIs []string `json:"providesAPIs"`
 	// RequiresCluster is what it needs of its cluster (nil: nothing).
 	RequiresCluster *ClusterRequirement `json:"requiresCluster,omitempty"`
 	// Overrides replace the chart's objects of the same kind and name.
