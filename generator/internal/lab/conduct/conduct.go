@@ -31,11 +31,21 @@ func edit(name string, src []byte, cluster, experiment string, on bool) ([]byte,
 	if err != nil {
 		return nil, false, err
 	}
-	conduct, err := findStruct(f.Decls, name, "lab", "conduct")
-	if err != nil {
-		return nil, false, err
+	// The file may declare lab: conduct: more than once (one line per
+	// cluster): the cluster's list is edited where it is, and a new one
+	// goes into the first declaration.
+	structs := findStructs(f.Decls, "lab", "conduct")
+	if len(structs) == 0 {
+		return nil, false, fmt.Errorf("%s: no struct %q to edit (expected lab: conduct: <cluster>: [...])", name, []string{"lab", "conduct"})
 	}
-	list := findList(conduct, cluster)
+	conduct := structs[0]
+	var list *ast.ListLit
+	for _, s := range structs {
+		if l := findList(s, cluster); l != nil {
+			conduct, list = s, l
+			break
+		}
+	}
 	if list == nil {
 		if !on {
 			return src, false, nil
@@ -97,9 +107,10 @@ func edit(name string, src []byte, cluster, experiment string, on bool) ([]byte,
 	return out, !bytes.Equal(out, src), nil
 }
 
-// findStruct finds the struct at the path of labels, following both
-// nested and shorthand (a: b: c) declarations.
-func findStruct(decls []ast.Decl, file string, path ...string) (*ast.StructLit, error) {
+// findStructs finds every struct at the path of labels, in file order,
+// following both nested and shorthand (a: b: c) declarations.
+func findStructs(decls []ast.Decl, path ...string) []*ast.StructLit {
+	var out []*ast.StructLit
 	for _, d := range decls {
 		f, ok := d.(*ast.Field)
 		if !ok || labelName(f.Label) != path[0] {
@@ -110,13 +121,12 @@ func findStruct(decls []ast.Decl, file string, path ...string) (*ast.StructLit, 
 			continue
 		}
 		if len(path) == 1 {
-			return s, nil
+			out = append(out, s)
+			continue
 		}
-		if found, err := findStruct(s.Elts, file, path[1:]...); err == nil {
-			return found, nil
-		}
+		out = append(out, findStructs(s.Elts, path[1:]...)...)
 	}
-	return nil, fmt.Errorf("%s: no struct %q to edit (expected lab: conduct: <cluster>: [...])", file, path)
+	return out
 }
 
 func findList(s *ast.StructLit, key string) *ast.ListLit {

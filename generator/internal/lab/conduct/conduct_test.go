@@ -34,6 +34,16 @@ func TestEdit(t *testing.T) {
 			want: "package phases\n\nlab: conduct: hub: [\n\t// the hub\n\t\"b\", // kept\n]\n",
 		},
 		{
+			name: "one declaration per cluster: the second cluster's list", cluster: "mesh", exp: "b", on: true, changed: true,
+			src:  "package phases\n\nlab: conduct: hub: [\"a\"]\nlab: conduct: mesh: [\"c\"]\n",
+			want: "package phases\n\nlab: conduct: hub: [\"a\"]\nlab: conduct: mesh: [\"c\", \"b\"]\n",
+		},
+		{
+			name: "one declaration per cluster: off in the second", cluster: "mesh", exp: "c", on: false, changed: true,
+			src:  "package phases\n\nlab: conduct: hub: [\"a\"]\nlab: conduct: mesh: [\"c\", \"b\"]\n",
+			want: "package phases\n\nlab: conduct: hub: [\"a\"]\nlab: conduct: mesh: [\"b\"]\n",
+		},
+		{
 			name: "already on", cluster: "hub", exp: "a", on: true, changed: false,
 			src: "package phases\n\nlab: conduct: hub: [\"a\"]\n",
 		},
