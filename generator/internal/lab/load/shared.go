@@ -2,6 +2,7 @@ package load
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strconv"
@@ -49,7 +50,8 @@ func (s *Source) checkShared(add adder) {
 		// the required set's step is never reached.
 		for i, rn := range sh.Requires {
 			if r := lab.Shared[rn]; r != nil && rn != sn {
-				if lo, hi := minWave(sh.Components), maxWave(r.Components); lo <= hi {
+				lo, _ := waveRange(sh.Components)
+				if _, hi := waveRange(r.Components); lo <= hi {
 					add(sp("requires").Append(cue.Index(i)), "shared set %q requires %q, but syncs from wave %d, not after %q's last wave %d: RollingSync would wait on %q forever; give its components later sync waves", sn, rn, lo, rn, hi, sn)
 				}
 			}
@@ -198,34 +200,16 @@ func (s *Source) checkClusters(add adder) {
 func (s *Source) checkAPIs(cluster string, add adder) {
 	lab := s.Lab
 	provided := map[string]bool{}
-	for _, e := range lab.Conducted(cluster) {
-		for _, u := range e.Units() {
-			for _, g := range u.Component.ProvidesAPIs {
-				provided[g] = true
-			}
-		}
-	}
-	for _, sh := range lab.SharedOn(cluster) {
-		for _, u := range sh.Units() {
-			for _, g := range u.Component.ProvidesAPIs {
-				provided[g] = true
-			}
+	for _, u := range unitsOf(lab.Conducted(cluster), lab.SharedOn(cluster)) {
+		for _, g := range u.Component.ProvidesAPIs {
+			provided[g] = true
 		}
 	}
 	providers := func(g string) string {
 		var out []string
-		for _, e := range lab.Experiments() {
-			for _, u := range e.Units() {
-				if slices.Contains(u.Component.ProvidesAPIs, g) {
-					out = append(out, fmt.Sprintf("%s of experiment %q", u.Where(), e.Name))
-				}
-			}
-		}
-		for _, sh := range lab.SharedSets() {
-			for _, u := range sh.Units() {
-				if slices.Contains(u.Component.ProvidesAPIs, g) {
-					out = append(out, fmt.Sprintf("%s of shared set %q", u.Where(), sh.Name))
-				}
+		for _, u := range unitsOf(lab.Experiments(), lab.SharedSets()) {
+			if slices.Contains(u.Component.ProvidesAPIs, g) {
+				out = append(out, u.Where()+" of "+u.Owner())
 			}
 		}
 		if len(out) == 0 {
@@ -233,14 +217,8 @@ func (s *Source) checkAPIs(cluster string, add adder) {
 		}
 		return "provided by " + strings.Join(out, ", ")
 	}
-	seen := map[string]bool{}
-	for i, en := range lab.Conduct[cluster] {
-		e, ok := lab.Experiment(en)
-		if !ok || seen[en] {
-			continue
-		}
-		seen[en] = true
-		p := sel("conduct", cluster).Append(cue.Index(i))
+	for e, p := range s.conductEntries(cluster) {
+		en := e.Name
 		type need struct{ group, who string }
 		var needs []need
 		for _, g := range e.NeedsAPIs {
@@ -295,14 +273,7 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for i, en := range lab.Conduct[cluster] {
-		e, ok := lab.Experiment(en)
-		if !ok || seen[en] {
-			continue
-		}
-		seen[en] = true
-		p := sel("conduct", cluster).Append(cue.Index(i))
+	for e, p := range s.conductEntries(cluster) {
 		for _, u := range e.Units() {
 			key, what, ok := claim(u)
 			if !ok {
@@ -322,6 +293,37 @@ func (s *Source) checkClusterObjects(cluster string, add adder) {
 			}
 			add(p, "cluster %q would get chart %s twice, and it renders %s: %s of %s (%s) and %s of %s (%s) would each own the same objects, and removing one deletes the other's; %s, or conduct them on different clusters",
 				cluster, chartName(u.Component), what, o.Where(), o.Owner(), o.File(), u.Where(), u.Owner(), u.File(), fix)
+		}
+	}
+}
+
+// unitsOf lists the units of the experiments and of the shared sets.
+func unitsOf(exps []*model.Experiment, sets []*model.Shared) []model.Unit {
+	var us []model.Unit
+	for _, e := range exps {
+		us = append(us, e.Units()...)
+	}
+	for _, sh := range sets {
+		us = append(us, sh.Units()...)
+	}
+	return us
+}
+
+// conductEntries yields each known experiment switched on for cluster,
+// once, with the path of its conduct entry (unknown names and repeats are
+// reported by check.go).
+func (s *Source) conductEntries(cluster string) iter.Seq2[*model.Experiment, cue.Path] {
+	return func(yield func(*model.Experiment, cue.Path) bool) {
+		seen := map[string]bool{}
+		for i, en := range s.Lab.Conduct[cluster] {
+			e, ok := s.Lab.Experiment(en)
+			if !ok || seen[en] {
+				continue
+			}
+			seen[en] = true
+			if !yield(e, sel("conduct", cluster).Append(cue.Index(i))) {
+				return
+			}
 		}
 	}
 }
@@ -362,22 +364,17 @@ func chartName(c *model.Component) string {
 	return c.Path
 }
 
-func minWave(cs map[string]*model.Component) int {
-	w, first := 0, true
+// waveRange is the lowest and highest sync wave of components.
+func waveRange(cs map[string]*model.Component) (lo, hi int) {
+	first := true
 	for _, c := range cs {
-		if first || c.SyncWave < w {
-			w, first = c.SyncWave, false
+		if first || c.SyncWave < lo {
+			lo = c.SyncWave
 		}
-	}
-	return w
-}
-
-func maxWave(cs map[string]*model.Component) int {
-	w, first := 0, true
-	for _, c := range cs {
-		if first || c.SyncWave > w {
-			w, first = c.SyncWave, false
+		if first || c.SyncWave > hi {
+			hi = c.SyncWave
 		}
+		first = false
 	}
-	return w
+	return lo, hi
 }
